@@ -1,0 +1,165 @@
+//! One typed configuration file (TOML or JSON) plus `PXSTREAM_*` environment overrides, validated before
+//! anything runs. A bad file fails at start with a message that names the field.
+//!
+//! Environment overrides use `__` between keys: `PXSTREAM_KAFKA__BOOTSTRAP_SERVERS=host:9093`.
+
+mod activation;
+mod destination;
+mod sections;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Json, Toml};
+use serde::Deserialize;
+
+pub use activation::{
+    ActivationConfig, ActivationFile, AudienceConfig, MappingRule, MappingSource,
+};
+pub use destination::{AuthConfig, DestinationConfig, IdentityType, Region};
+pub use sections::{DeliveryConfig, IngestConfig, KafkaConfig, MappingConfig, TelemetryConfig};
+
+use crate::ids::DestinationName;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub kafka: KafkaConfig,
+    #[serde(default)]
+    pub ingest: IngestConfig,
+    #[serde(default)]
+    pub mapping: MappingConfig,
+    #[serde(default)]
+    pub delivery: DeliveryConfig,
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
+    #[serde(default)]
+    pub destinations: Vec<DestinationConfig>,
+    #[serde(default)]
+    pub activations: Vec<ActivationConfig>,
+}
+
+/// A configuration that cannot be used. The message names the field and never contains a secret value.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Parse(String),
+    #[error("configuration: {field}: {problem}")]
+    Invalid { field: String, problem: String },
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            field: field.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+impl crate::Classify for ConfigError {
+    fn class(&self) -> crate::ErrorClass {
+        crate::ErrorClass::FailFast
+    }
+}
+
+impl Config {
+    /// Reads the file (by extension: `.json` or TOML), applies `PXSTREAM_*` overrides, then validates.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let file = if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
+            Figment::from(Json::file_exact(path))
+        } else {
+            Figment::from(Toml::file_exact(path))
+        };
+        Self::from_figment(file.merge(Env::prefixed("PXSTREAM_").split("__")))
+    }
+
+    /// Parses configuration text (TOML) without environment overrides; for tests and tools.
+    pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
+        Self::from_figment(Figment::from(Toml::string(text)))
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Parse(describe_figment_error(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.kafka.validate()?;
+        self.delivery.validate()?;
+        self.ingest.validate()?;
+        let mut names = BTreeSet::new();
+        for (i, destination) in self.destinations.iter().enumerate() {
+            destination.validate(&format!("destinations[{i}]"))?;
+            if !names.insert(destination.name.clone()) {
+                return Err(ConfigError::invalid(
+                    format!("destinations[{i}].name"),
+                    format!("duplicate destination name {:?}", destination.name.as_str()),
+                ));
+            }
+        }
+        for (i, activation) in self.activations.iter().enumerate() {
+            let field = format!("activations[{i}]");
+            activation.validate(&field)?;
+            if !names.contains(&activation.destination) {
+                return Err(ConfigError::invalid(
+                    format!("{field}.destination"),
+                    format!("no destination named {:?}", activation.destination.as_str()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn destination(&self, name: &DestinationName) -> Option<&DestinationConfig> {
+        self.destinations.iter().find(|d| &d.name == name)
+    }
+}
+
+/// Figment's errors already carry the key path; keep its wording but never its offending value, which may
+/// be a secret pasted into the wrong key.
+fn describe_figment_error(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let path = e.path.join(".");
+            let kind = match &e.kind {
+                figment::error::Kind::InvalidType(actual, expected) => {
+                    format!("expected {expected}, found {}", actual_kind(actual))
+                }
+                figment::error::Kind::InvalidValue(_, expected) => {
+                    format!("invalid value, expected {expected}")
+                }
+                other => other.to_string(),
+            };
+            if path.is_empty() {
+                kind
+            } else {
+                format!("{path}: {kind}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn actual_kind(actual: &figment::error::Actual) -> &'static str {
+    use figment::error::Actual;
+    match actual {
+        Actual::Bool(_) => "a boolean",
+        Actual::Unsigned(_) | Actual::Signed(_) | Actual::Float(_) => "a number",
+        Actual::Char(_) | Actual::Str(_) => "a string",
+        Actual::Seq => "a list",
+        Actual::Map => "a table",
+        _ => "another type",
+    }
+}
+
+#[cfg(test)]
+mod tests;
