@@ -16,6 +16,7 @@ pub mod change;
 pub mod config;
 pub mod error;
 pub mod ids;
+pub mod kafka;
 pub mod qualification_time;
 pub mod redact;
 pub mod telemetry;
