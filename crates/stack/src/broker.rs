@@ -1,0 +1,70 @@
+//! The Kafka-protocol broker: a tansu process with in-memory storage, and the topics the pipeline uses.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::types::RDKafkaErrorCode;
+
+use crate::process::Service;
+use crate::tools;
+
+#[derive(Debug)]
+pub struct Broker {
+    pub service: Service,
+    pub bootstrap: String,
+}
+
+impl Broker {
+    pub async fn start(logs: &Path) -> anyhow::Result<Self> {
+        let port = tools::free_port()?;
+        let url = format!("tcp://127.0.0.1:{port}");
+        let program = tools::tansu()?;
+        let mut service = Service::spawn(
+            "broker",
+            &program,
+            &[
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            logs,
+        )?;
+        service.wait_port(port, Duration::from_secs(30)).await?;
+        Ok(Self {
+            service,
+            bootstrap: format!("127.0.0.1:{port}"),
+        })
+    }
+
+    /// Creates the topics; a topic that already exists is fine.
+    pub async fn create_topics(&self, topics: &[(&str, i32)]) -> anyhow::Result<()> {
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", &self.bootstrap)
+            .create()
+            .context("admin client")?;
+        let new: Vec<NewTopic<'_>> = topics
+            .iter()
+            .map(|(name, partitions)| NewTopic::new(name, *partitions, TopicReplication::Fixed(1)))
+            .collect();
+        let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+        for result in admin
+            .create_topics(&new, &options)
+            .await
+            .context("creating topics")?
+        {
+            match result {
+                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((topic, code)) => anyhow::bail!("creating topic {topic}: {code}"),
+            }
+        }
+        Ok(())
+    }
+}
