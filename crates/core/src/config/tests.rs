@@ -116,3 +116,12 @@ fn an_activation_with_a_duplicate_audience_is_refused() {
     );
     assert!(error_of(&text).contains("activations[0].audiences[1].id"));
 }
+
+#[test]
+fn the_example_configuration_in_deploy_is_valid() {
+    let text = include_str!("../../../../deploy/pxstream.example.toml");
+    // The example reads its API key from the environment; give it one the process surely has.
+    let text = text.replace("{ env = \"PX_API_KEY\" }", "\"example-key\"");
+    let config = Config::from_toml_str(&text).unwrap();
+    assert_eq!(config.activations[0].audiences.len(), 1);
+}
