@@ -33,9 +33,11 @@ impl MappingClient {
             .connect_timeout(Duration::from_secs(5))
             .tcp_nodelay(true)
             .connect_lazy();
-        Ok(Self {
-            client: IdentityMappingClient::new(channel),
-        })
+        // Responses carrying released fan-out changes can exceed tonic's 4 MiB default.
+        let client = IdentityMappingClient::new(channel)
+            .max_decoding_message_size(32 * 1024 * 1024)
+            .max_encoding_message_size(32 * 1024 * 1024);
+        Ok(Self { client })
     }
 
     pub async fn resolve(

@@ -23,6 +23,8 @@ use crate::mapping_client::{Backoff, MappingClient, ResolveError};
 use crate::metrics as m;
 
 const STAGE: &str = "ingest";
+/// How long ingest waits for records before asking the mapping service for released changes anyway.
+const IDLE_POLL: Duration = Duration::from_secs(2);
 
 struct Ingest {
     config: Config,
@@ -66,6 +68,11 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     while !ingest.shutdown.is_cancelled() {
         let batch = ingest.collect().await;
         if batch.is_empty() {
+            // Idle: held changes released by links learned elsewhere, or whose lease expired, still need a
+            // ride out; an empty resolve picks them up.
+            if !ingest.shutdown.is_cancelled() && !ingest.process(&batch).await? {
+                break;
+            }
             continue;
         }
         if !ingest.process(&batch).await? {
@@ -84,6 +91,7 @@ impl Ingest {
         let mut batch = Vec::with_capacity(max);
         let first = tokio::select! {
             received = self.consumer.recv() => received,
+            _ = tokio::time::sleep(IDLE_POLL) => return batch,
             _ = self.shutdown.cancelled() => return batch,
         };
         match first {
@@ -109,7 +117,9 @@ impl Ingest {
 
     /// Makes the batch durable downstream. False when shutdown interrupted it (nothing is committed then).
     async fn process(&self, batch: &[OwnedMessage]) -> anyhow::Result<bool> {
-        metrics::histogram!(m::BATCH_RECORDS).record(batch.len() as f64);
+        if !batch.is_empty() {
+            metrics::histogram!(m::BATCH_RECORDS).record(batch.len() as f64);
+        }
         let prepared = prepare(batch.iter().map(Message::payload), &self.activations);
         metrics::counter!(m::CUSTOM_UPLOAD_ENTRIES)
             .increment(prepared.custom_upload_entries as u64);
@@ -128,7 +138,10 @@ impl Ingest {
         for (index, reason) in &refused {
             self.dead_letter(&batch[*index], reason).await?;
         }
-        metrics::counter!(m::RECORDS, "outcome" => "dead_lettered").increment(refused.len() as u64);
+        if !batch.is_empty() {
+            metrics::counter!(m::RECORDS, "outcome" => "dead_lettered")
+                .increment(refused.len() as u64);
+        }
         metrics::counter!(m::RECORDS, "outcome" => "parsed")
             .increment((batch.len() - refused.len()) as u64);
 
@@ -148,9 +161,6 @@ impl Ingest {
         &self,
         prepared: &PreparedBatch,
     ) -> Option<(Vec<pb::MembershipChange>, Vec<i64>, Vec<(usize, String)>)> {
-        if prepared.profiles.is_empty() {
-            return Some((Vec::new(), Vec::new(), Vec::new()));
-        }
         let request = pb::ResolveBatchRequest {
             profiles: prepared.profiles.clone(),
         };

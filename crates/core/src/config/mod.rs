@@ -65,7 +65,8 @@ impl crate::Classify for ConfigError {
 }
 
 impl Config {
-    /// Reads the file (by extension: `.json` or TOML), applies `PXSTREAM_*` overrides, then validates.
+    /// Reads the file (by extension: `.json` or TOML), applies `PXSTREAM_*` overrides (except
+    /// `PXSTREAM_CONFIG`), then validates.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let file = if path
             .extension()
@@ -75,7 +76,9 @@ impl Config {
         } else {
             Figment::from(Toml::file_exact(path))
         };
-        Self::from_figment(file.merge(Env::prefixed("PXSTREAM_").split("__")))
+        // `PXSTREAM_CONFIG` names this file (the services' `--config`), it is not a key to override.
+        let overrides = Env::prefixed("PXSTREAM_").ignore(&["config"]).split("__");
+        Self::from_figment(file.merge(overrides))
     }
 
     /// Parses configuration text (TOML) without environment overrides; for tests and tools.
