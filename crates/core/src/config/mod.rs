@@ -64,6 +64,8 @@ impl crate::Classify for ConfigError {
     }
 }
 
+const CONFIG_SECTIONS: &[&str] = &["kafka", "ingest", "mapping", "delivery", "telemetry"];
+
 impl Config {
     /// Reads the file (by extension: `.json` or TOML), applies `PXSTREAM_*` overrides (except
     /// `PXSTREAM_CONFIG`), then validates.
@@ -77,7 +79,16 @@ impl Config {
             Figment::from(Toml::file_exact(path))
         };
         // `PXSTREAM_CONFIG` names this file (the services' `--config`), it is not a key to override.
-        let overrides = Env::prefixed("PXSTREAM_").ignore(&["config"]).split("__");
+        // Only variables naming a configuration section override it; others with the same prefix
+        // (`PXSTREAM_CONFIG`, tooling variables) are not configuration.
+        let overrides = Env::prefixed("PXSTREAM_")
+            .filter(|key| {
+                let key = key.as_str().to_ascii_lowercase();
+                CONFIG_SECTIONS
+                    .iter()
+                    .any(|section| key.starts_with(&format!("{section}__")))
+            })
+            .split("__");
         Self::from_figment(file.merge(overrides))
     }
 
