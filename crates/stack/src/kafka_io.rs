@@ -33,21 +33,14 @@ pub async fn produce_lines(
                 Duration::from_secs(30),
             )
         });
-        for result in futures_join(sends).await {
+        // join_all polls every send at once: librdkafka batches them instead of waiting out linger.ms
+        // once per record.
+        for result in futures::future::join_all(sends).await {
             result.map_err(|(error, _)| anyhow::anyhow!("producing to {topic}: {error}"))?;
         }
         progress(start + batch.len());
     }
     Ok(())
-}
-
-async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
-    let handles: Vec<F> = futures.collect();
-    let mut out = Vec::with_capacity(handles.len());
-    for f in handles {
-        out.push(f.await);
-    }
-    out
 }
 
 /// Records on `topic` not yet committed by `group`: the sum over partitions of end offset minus committed
