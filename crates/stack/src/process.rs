@@ -60,10 +60,10 @@ impl Service {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             self.ensure_running()?;
-            if let Ok(response) = client.get(url).send().await {
-                if response.status().is_success() {
-                    return Ok(());
-                }
+            if let Ok(response) = client.get(url).send().await
+                && response.status().is_success()
+            {
+                return Ok(());
             }
             if tokio::time::Instant::now() > deadline {
                 anyhow::bail!(

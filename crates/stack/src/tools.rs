@@ -11,12 +11,12 @@ pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
     if let Some(dir) = std::env::var_os("PXSTREAM_BIN_DIR") {
         candidates.push(PathBuf::from(dir));
     }
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(dir) = exe.parent() {
-            candidates.push(dir.to_path_buf());
-            if let Some(parent) = dir.parent() {
-                candidates.push(parent.to_path_buf());
-            }
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(dir) = exe.parent()
+    {
+        candidates.push(dir.to_path_buf());
+        if let Some(parent) = dir.parent() {
+            candidates.push(parent.to_path_buf());
         }
     }
     candidates
