@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "[demo] building pxstream (release)"
-cargo build --release --bins --quiet
+cargo build --release --bins
 export PXSTREAM_BIN_DIR="$PWD/target/release"
 exec target/release/pxstream-demo "$@"

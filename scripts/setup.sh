@@ -15,5 +15,5 @@ if [ -x .tools/bin/tansu ] && .tools/bin/tansu --version 2>/dev/null | grep -q "
 fi
 echo "[setup] installing tansu ${TANSU_VERSION} (Kafka-compatible broker) into .tools/ — this takes a few minutes"
 # dynostore is the storage behind memory://, which the demo and the tests use.
-cargo install tansu --version "${TANSU_VERSION}" --features dynostore --root .tools --quiet
+cargo install tansu --version "${TANSU_VERSION}" --features dynostore --root .tools
 .tools/bin/tansu --version

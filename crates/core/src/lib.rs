@@ -19,6 +19,7 @@ pub mod ids;
 pub mod kafka;
 pub mod qualification_time;
 pub mod redact;
+pub mod service;
 pub mod telemetry;
 
 pub use change::{AudienceState, MembershipChange, MembershipStatus};
