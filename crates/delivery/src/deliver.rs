@@ -144,6 +144,7 @@ impl Delivery {
 
     /// Settles one batch. On error nothing is reported settled, though some calls may have reached PX and
     /// been recorded: a redelivery then finds them applied and drops them as duplicates.
+    #[tracing::instrument(name = "delivery.batch", skip_all, fields(changes = batch.len()))]
     pub async fn deliver(&mut self, batch: Vec<Envelope>) -> Result<Report, DeliveryError> {
         let mut report = Report::default();
         let mut deliverable = Vec::with_capacity(batch.len());

@@ -116,6 +116,7 @@ impl Ingest {
     }
 
     /// Makes the batch durable downstream. False when shutdown interrupted it (nothing is committed then).
+    #[tracing::instrument(name = "ingest.batch", skip_all, fields(records = batch.len()))]
     async fn process(&self, batch: &[OwnedMessage]) -> anyhow::Result<bool> {
         if !batch.is_empty() {
             metrics::histogram!(m::BATCH_RECORDS).record(batch.len() as f64);

@@ -79,6 +79,7 @@ impl<S: Store> MappingService<S> {
 
 #[tonic::async_trait]
 impl<S: Store> IdentityMapping for MappingService<S> {
+    #[tracing::instrument(name = "mapping.resolve_batch", skip_all)]
     async fn resolve_batch(
         &self,
         request: Request<pb::ResolveBatchRequest>,
@@ -89,6 +90,7 @@ impl<S: Store> IdentityMapping for MappingService<S> {
         result.map(Response::new)
     }
 
+    #[tracing::instrument(name = "mapping.ack_released", skip_all)]
     async fn ack_released(
         &self,
         request: Request<pb::AckReleasedRequest>,
