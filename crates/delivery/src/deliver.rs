@@ -166,7 +166,12 @@ impl Delivery {
             .applied(&keys)
             .await
             .map_err(DeliveryError::Store)?;
-        let plan = plan(coalesced.survivors, &applied, self.max_per_call);
+        let in_doubt = self
+            .store
+            .in_doubt(&keys)
+            .await
+            .map_err(DeliveryError::Store)?;
+        let plan = plan(coalesced.survivors, &applied, &in_doubt, self.max_per_call);
         report.stale += plan.stale.len();
 
         let remembered: Vec<_> = plan
@@ -180,6 +185,15 @@ impl Delivery {
             .map_err(DeliveryError::Store)?;
         report.remembered += remembered.len();
 
+        let sending: Vec<_> = plan
+            .calls
+            .iter()
+            .flat_map(|call| call.items.iter().map(|item| &item.key))
+            .collect();
+        self.store
+            .mark_in_doubt(&sending)
+            .await
+            .map_err(DeliveryError::Store)?;
         for call in plan.calls {
             self.send(call, &mut report).await?;
         }

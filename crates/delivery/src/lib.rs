@@ -8,6 +8,9 @@
 //! - A change older than the last applied one for its (destination, PX user, audience) never reaches PX, and
 //!   the stored applied state never moves back to an older version. At equal `lastQualificationTime` an exit
 //!   wins, so the end state does not depend on arrival order.
+//! - A membership whose last call to PX has no recorded answer (the process died mid-call) is in doubt: PX
+//!   may hold that call's state, so a later change of it is sent, never assumed a no-op, until an answer
+//!   is recorded.
 //! - Changes of one membership reach PX in version order: a batch carries at most one change per
 //!   membership, and one batch is settled before the next is sent.
 //! - Every audience a change is sent for exists in PX as an external segment under its configured name.

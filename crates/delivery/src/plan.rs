@@ -5,7 +5,7 @@
 //! segment and a `lastQualificationTime` travel in one entry, and a call split in halves (after PX refused
 //! it) still groups well.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use pxstream_core::change::{AppliedState, Decision, decide};
 use pxstream_core::config::IdentityType;
@@ -120,9 +120,14 @@ pub struct Plan {
 
 /// Applies `decide` to each survivor against its applied state, then cuts the changes to send into calls of
 /// at most `max_per_call` identities: `ceil(n / max)` calls per destination, the fewest possible.
+///
+/// A membership in doubt (a call carrying it may or may not have landed before a crash) may hold in PX a
+/// state newer than `applied`: a change that would only be remembered is sent instead, so PX ends in the
+/// change's state whichever way the earlier call went.
 pub fn plan(
     survivors: Vec<Envelope>,
     applied: &HashMap<MembershipKey, AppliedState>,
+    in_doubt: &HashSet<MembershipKey>,
     max_per_call: usize,
 ) -> Plan {
     let mut plan = Plan::default();
@@ -130,7 +135,11 @@ pub fn plan(
     for envelope in survivors {
         let key = envelope.key();
         let state = &envelope.change.state;
-        match decide(applied.get(&key).copied(), state.status, state.time) {
+        let decision = match decide(applied.get(&key).copied(), state.status, state.time) {
+            Decision::Remember if in_doubt.contains(&key) => Decision::Send,
+            decision => decision,
+        };
+        match decision {
             Decision::Send => by_destination
                 .entry(key.destination.clone())
                 .or_default()

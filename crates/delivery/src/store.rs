@@ -5,12 +5,17 @@
 //! forward: an upsert never replaces a newer version with an older one, whatever the caller does, so the
 //! stale rule holds even if two writers race.
 //!
-//! Schema (version 1):
+//! A membership is *in doubt* from just before a call carrying it goes to PX until PX's answer is recorded.
+//! A crash in between leaves PX possibly ahead of `applied` (the call may have landed), so for such a
+//! membership "no change for PX" can no longer be concluded from `applied` alone.
+//!
+//! Schema (version 2):
 //! - `applied(destination, identify_id, audience, status, time_us)`, primary key the first three; `status`
 //!   is 1 (realized) or 2 (exited), `time_us` the `lastQualificationTime` in microseconds since the epoch.
+//! - `in_doubt(destination, identify_id, audience)`: memberships with a call to PX whose outcome is unknown.
 //! - `segments(destination, audience, name, description, px_id, updated_at_ms)`, primary key the first two.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -19,10 +24,12 @@ use pxstream_core::change::AppliedState;
 use pxstream_core::{
     AudienceId, DestinationName, IdentifyId, MembershipChange, MembershipStatus, QualificationTime,
 };
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{QueryBuilder, Row, SqlitePool};
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS applied (
@@ -31,6 +38,12 @@ CREATE TABLE IF NOT EXISTS applied (
     audience    TEXT NOT NULL,
     status      INTEGER NOT NULL CHECK (status IN (1, 2)),
     time_us     INTEGER NOT NULL,
+    PRIMARY KEY (destination, identify_id, audience)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS in_doubt (
+    destination TEXT NOT NULL,
+    identify_id TEXT NOT NULL,
+    audience    TEXT NOT NULL,
     PRIMARY KEY (destination, identify_id, audience)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS segments (
@@ -129,12 +142,42 @@ impl StateStore {
         keys: &[MembershipKey],
     ) -> anyhow::Result<HashMap<MembershipKey, AppliedState>> {
         let mut found = HashMap::with_capacity(keys.len());
+        for row in self
+            .select_keys("applied", ", status, time_us", keys)
+            .await?
+        {
+            let state = AppliedState {
+                status: status_from(row.get(3))?,
+                time: QualificationTime::from_micros(row.get(4)),
+            };
+            found.insert(key_from(&row)?, state);
+        }
+        Ok(found)
+    }
+
+    /// The keys among `keys` whose last call to PX has no recorded outcome.
+    pub async fn in_doubt(&self, keys: &[MembershipKey]) -> anyhow::Result<HashSet<MembershipKey>> {
+        self.select_keys("in_doubt", "", keys)
+            .await?
+            .iter()
+            .map(key_from)
+            .collect()
+    }
+
+    /// Rows of `table` for `keys`: the three key columns, then `extra` columns.
+    async fn select_keys(
+        &self,
+        table: &str,
+        extra: &str,
+        keys: &[MembershipKey],
+    ) -> anyhow::Result<Vec<SqliteRow>> {
+        let mut rows = Vec::new();
         let mut conn = self.pool.acquire().await?;
         for chunk in keys.chunks(KEYS_PER_QUERY) {
-            let mut query = QueryBuilder::new(
-                "SELECT destination, identify_id, audience, status, time_us FROM applied \
-                 WHERE (destination, identify_id, audience) IN (VALUES ",
-            );
+            let mut query = QueryBuilder::new(format!(
+                "SELECT destination, identify_id, audience{extra} FROM {table} \
+                 WHERE (destination, identify_id, audience) IN (VALUES "
+            ));
             let mut values = query.separated(", ");
             for key in chunk {
                 values.push("(");
@@ -146,23 +189,34 @@ impl StateStore {
                 values.push_unseparated(")");
             }
             query.push(")");
-            for row in query.build().fetch_all(&mut *conn).await? {
-                let key = MembershipKey {
-                    destination: DestinationName::new(row.get::<String, _>(0))?,
-                    identify_id: IdentifyId::new(row.get::<String, _>(1))?,
-                    audience: AudienceId::new(row.get::<String, _>(2))?,
-                };
-                let state = AppliedState {
-                    status: status_from(row.get(3))?,
-                    time: QualificationTime::from_micros(row.get(4)),
-                };
-                found.insert(key, state);
-            }
+            rows.extend(query.build().fetch_all(&mut *conn).await?);
         }
-        Ok(found)
+        Ok(rows)
     }
 
-    /// Records applied states in one transaction. A stored state newer than the given one is kept.
+    /// Marks memberships about to be sent: until [`record`](Self::record) clears them, PX may hold either
+    /// their applied state or the one being sent.
+    pub async fn mark_in_doubt(&self, keys: &[&MembershipKey]) -> anyhow::Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for key in keys {
+            sqlx::query(
+                "INSERT OR IGNORE INTO in_doubt (destination, identify_id, audience) VALUES (?1, ?2, ?3)",
+            )
+            .bind(key.destination.as_str())
+            .bind(key.identify_id.as_str())
+            .bind(key.audience.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records states PX now holds, in one transaction, and clears their doubt. A stored state newer than
+    /// the given one is kept.
     pub async fn record(&self, states: &[(MembershipKey, AppliedState)]) -> anyhow::Result<()> {
         if states.is_empty() {
             return Ok(());
@@ -182,6 +236,14 @@ impl StateStore {
             .bind(key.audience.as_str())
             .bind(status_code(state.status))
             .bind(state.time.as_micros())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "DELETE FROM in_doubt WHERE destination = ?1 AND identify_id = ?2 AND audience = ?3",
+            )
+            .bind(key.destination.as_str())
+            .bind(key.identify_id.as_str())
+            .bind(key.audience.as_str())
             .execute(&mut *tx)
             .await?;
         }
@@ -239,6 +301,14 @@ impl StateStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+fn key_from(row: &SqliteRow) -> anyhow::Result<MembershipKey> {
+    Ok(MembershipKey {
+        destination: DestinationName::new(row.get::<String, _>(0))?,
+        identify_id: IdentifyId::new(row.get::<String, _>(1))?,
+        audience: AudienceId::new(row.get::<String, _>(2))?,
+    })
 }
 
 fn status_code(status: MembershipStatus) -> i64 {

@@ -145,3 +145,26 @@ async fn only_sqlite_stores_are_accepted() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn a_membership_stays_in_doubt_across_a_restart_until_its_outcome_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = StateStore::open(&url(&dir)).await.unwrap();
+    let (sent, other) = (key("px", "u-1", "a"), key("px", "u-2", "a"));
+    store.mark_in_doubt(&[&sent, &other]).await.unwrap();
+    // The process dies here, before PX answered.
+    drop(store);
+
+    let reopened = StateStore::open(&url(&dir)).await.unwrap();
+    let doubt = reopened
+        .in_doubt(&[sent.clone(), other.clone(), key("px", "u-3", "a")])
+        .await
+        .unwrap();
+    assert_eq!(doubt, HashSet::from([sent.clone(), other.clone()]));
+    reopened
+        .record(&[(sent.clone(), applied(Realized, 10))])
+        .await
+        .unwrap();
+    let doubt = reopened.in_doubt(&[sent, other.clone()]).await.unwrap();
+    assert_eq!(doubt, HashSet::from([other]));
+}

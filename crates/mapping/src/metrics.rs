@@ -11,6 +11,7 @@ use crate::resolver::Resolution;
 pub const PROFILES: &str = "pxstream_mapping_profiles_total";
 pub const RESOLVED: &str = "pxstream_mapping_resolved_total";
 pub const HELD_NOW: &str = "pxstream_mapping_held_changes";
+pub const LEASED_NOW: &str = "pxstream_mapping_released_unacknowledged";
 pub const HELD: &str = "pxstream_mapping_held_total";
 pub const RELEASED: &str = "pxstream_mapping_released_total";
 pub const REOFFERED: &str = "pxstream_mapping_reoffered_total";
@@ -30,6 +31,10 @@ pub fn describe() {
     describe_gauge!(
         HELD_NOW,
         "Changes held now, released but unacknowledged ones included"
+    );
+    describe_gauge!(
+        LEASED_NOW,
+        "Released changes offered to ingest and not yet acknowledged"
     );
     describe_counter!(
         HELD,
@@ -57,9 +62,10 @@ pub fn describe() {
     );
 }
 
-/// Sets the held gauge from the store's count, at start.
-pub fn set_held(count: u64) {
-    gauge!(HELD_NOW).set(count as f64);
+/// Sets the held gauges from the store's counts, at start.
+pub fn set_held(held: u64, leased: u64) {
+    gauge!(HELD_NOW).set(held as f64);
+    gauge!(LEASED_NOW).set(leased as f64);
 }
 
 pub fn record_request(method: &'static str, code: tonic::Code, elapsed: Duration) {
@@ -82,6 +88,7 @@ pub fn record_resolution(resolution: &Resolution) {
     counter!(FANOUT_PROFILES).increment(fanout);
     let (first, again): (Vec<_>, Vec<_>) = resolution.released.iter().partition(|r| r.first_offer);
     counter!(RELEASED).increment(first.len() as u64);
+    gauge!(LEASED_NOW).increment(first.len() as f64);
     counter!(REOFFERED).increment(again.len() as u64);
     counter!(MERGES).increment(resolution.merges as u64);
     let gauge = gauge!(HELD_NOW);
@@ -92,6 +99,7 @@ pub fn record_resolution(resolution: &Resolution) {
 pub fn record_acknowledged(count: u64) {
     counter!(ACKNOWLEDGED).increment(count);
     gauge!(HELD_NOW).decrement(count as f64);
+    gauge!(LEASED_NOW).decrement(count as f64);
 }
 
 fn code_name(code: tonic::Code) -> &'static str {

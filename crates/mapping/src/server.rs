@@ -79,7 +79,7 @@ impl<S: Store> MappingServer<S> {
             .collect();
         let releasable = store.apply_rules(&pairs).await?;
         let held = store.held_count().await?;
-        metrics::set_held(held);
+        metrics::set_held(held, store.leased_count().await?);
         tracing::info!(rules = rules.len(), held, releasable, "mapping store ready");
         Ok(Self {
             store,

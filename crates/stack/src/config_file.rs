@@ -63,6 +63,8 @@ pub fn render(
             "endpoint": format!("http://127.0.0.1:{}", endpoints.mapping_grpc),
             "admin_listen": format!("127.0.0.1:{}", endpoints.mapping_admin),
             "store": store("mapping.db"),
+            // Short, so a change released to an ingest that then crashed is offered again quickly.
+            "release_lease_ms": 3000,
         },
         "delivery": {
             "admin_listen": format!("127.0.0.1:{}", endpoints.delivery_admin),

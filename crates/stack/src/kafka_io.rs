@@ -5,6 +5,7 @@ use std::time::Duration;
 use anyhow::Context;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::OwnedMessage;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -93,4 +94,37 @@ pub fn topic_size(bootstrap: &str, topic: &str) -> anyhow::Result<i64> {
         }
     }
     Ok(size)
+}
+
+/// Every record currently on `topic`, partition by partition, read without a consumer group (so no group's
+/// progress moves). For tests and diagnostics: bounded by the topic's size when called.
+pub fn read_topic(bootstrap: &str, topic: &str) -> anyhow::Result<Vec<OwnedMessage>> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "pxstream-inspect")
+        .set("enable.auto.commit", "false")
+        .create()?;
+    let timeout = Duration::from_secs(5);
+    let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
+    let mut list = TopicPartitionList::new();
+    let mut remaining = 0;
+    for partition in metadata.topics().iter().flat_map(|t| t.partitions()) {
+        let (low, high) = consumer.fetch_watermarks(topic, partition.id(), timeout)?;
+        list.add_partition_offset(topic, partition.id(), Offset::Offset(low))?;
+        remaining += high - low;
+    }
+    consumer.assign(&list)?;
+    let mut records = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while records.len() < usize::try_from(remaining).unwrap_or_default() {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "read {} of {remaining} records of {topic} before the deadline",
+            records.len()
+        );
+        if let Some(message) = consumer.poll(Duration::from_millis(200)) {
+            records.push(message?.detach());
+        }
+    }
+    Ok(records)
 }

@@ -1,6 +1,5 @@
 //! A child process owned by the stack: output goes to a log file, and it is killed when dropped.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -18,7 +17,12 @@ pub struct Service {
 impl Service {
     pub fn spawn(name: &str, program: &Path, args: &[&str], logs: &Path) -> anyhow::Result<Self> {
         let log = logs.join(format!("{name}.log"));
-        let out = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+        // Appended, so a restarted service keeps the log of its previous life.
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .with_context(|| format!("opening {}", log.display()))?;
         let child = Command::new(program)
             .args(args)
             .stdin(Stdio::null())

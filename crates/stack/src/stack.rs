@@ -189,18 +189,21 @@ impl Stack {
                 kafka_io::group_lag(&bootstrap, INGEST_GROUP, EXPORTS_TOPIC).unwrap_or(i64::MAX);
             let delivery_lag =
                 kafka_io::group_lag(&bootstrap, DELIVERY_GROUP, CHANGES_TOPIC).unwrap_or(i64::MAX);
-            progress(ingest_lag, delivery_lag);
-            quiet_polls = if ingest_lag == 0 && delivery_lag == 0 {
-                quiet_polls + 1
-            } else {
-                0
+            // Held changes released to an ingest that crashed before emitting them come back after their
+            // lease: not settled while any is outstanding.
+            let leased = match self.metrics("mapping").await {
+                Ok(metrics) => metrics.sum("pxstream_mapping_released_unacknowledged", &[]),
+                Err(_) => f64::MAX,
             };
+            progress(ingest_lag, delivery_lag);
+            let settled = ingest_lag == 0 && delivery_lag == 0 && leased == 0.0;
+            quiet_polls = if settled { quiet_polls + 1 } else { 0 };
             if quiet_polls >= 4 {
                 return Ok(());
             }
             if tokio::time::Instant::now() > deadline {
                 anyhow::bail!(
-                    "pipeline did not settle within {timeout:?} (ingest lag {ingest_lag}, delivery lag {delivery_lag}); logs in {}",
+                    "pipeline did not settle within {timeout:?} (ingest lag {ingest_lag}, delivery lag {delivery_lag}, released changes unacknowledged {leased}); logs in {}",
                     self.dir.join("logs").display()
                 );
             }
@@ -210,6 +213,17 @@ impl Stack {
 
     pub async fn px_state(&self) -> anyhow::Result<PxState> {
         PxState::fetch(&self.endpoints.px_base_url, SUBSCRIPTION).await
+    }
+
+    /// Sets the simulator's fault injection (`POST /__sim/faults`); `{}` clears it.
+    pub async fn set_px_faults(&self, faults: serde_json::Value) -> anyhow::Result<()> {
+        reqwest::Client::new()
+            .post(format!("{}/__sim/faults", self.endpoints.px_base_url))
+            .json(&faults)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
     }
 
     pub async fn metrics(&self, name: &str) -> anyhow::Result<Metrics> {

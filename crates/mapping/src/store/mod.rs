@@ -83,6 +83,9 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Changes currently held, released-but-unacknowledged ones included.
     fn held_count(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Released changes whose lease runs: offered to a caller that has not acknowledged them yet.
+    fn leased_count(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
     /// Brings held changes in line with the configured rules (destination → source namespace), then
     /// marks every held change that now resolves for release. Run once at start, so a rule change or a
     /// release cut short by the per-answer cap is never stranded. Returns how many were marked.

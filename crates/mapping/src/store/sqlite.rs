@@ -86,6 +86,14 @@ impl Store for SqliteStore {
         Ok(u64::try_from(count).unwrap_or_default())
     }
 
+    async fn leased_count(&self) -> Result<u64, StoreError> {
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM held_changes WHERE released_at_ms > 0")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+
     async fn apply_rules(&self, rules: &[(DestinationName, Namespace)]) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         for (destination, namespace) in rules {
