@@ -11,6 +11,7 @@ use clap::Parser;
 use pxstream_core::config::ActivationFile;
 use pxstream_stack::check::Expected;
 use pxstream_stack::config_file::DemoAuth;
+use pxstream_stack::implied::implied_state;
 use pxstream_stack::stack::read_lines;
 use pxstream_stack::{Stack, StackOptions};
 
@@ -26,7 +27,8 @@ struct Args {
     /// The activation (`activation.json` format: destination, mapping rule, audiences).
     #[arg(long)]
     activation: Option<PathBuf>,
-    /// The state PX must end in (`expected.json` format). Checked when given (always for the bundled set).
+    /// The state PX must end in (`expected.json` format). Without it: the bundled set's own file, or for
+    /// `--exports` the state the records imply (folded in one pass, independent of the pipeline).
     #[arg(long)]
     expected: Option<PathBuf>,
     /// Leave everything running afterwards, for inspection, until Ctrl-C.
@@ -74,19 +76,23 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let (exports, activation_path, expected_path) = data_set(&args)?;
     let activation = ActivationFile::from_json(&std::fs::read_to_string(&activation_path)?)
         .with_context(|| format!("reading {}", activation_path.display()))?;
-    let expected: Option<Expected> = match &expected_path {
-        Some(path) => Some(
-            serde_json::from_str(&std::fs::read_to_string(path)?)
-                .with_context(|| format!("reading {}", path.display()))?,
-        ),
-        None => None,
-    };
     let lines = read_lines(&exports)?;
     say(&format!(
         "{} export records from {}",
         lines.len(),
         exports.display()
     ));
+    let expected = match &expected_path {
+        Some(path) => Reference {
+            expected: serde_json::from_str(&std::fs::read_to_string(path)?)
+                .with_context(|| format!("reading {}", path.display()))?,
+            source: format!("{}", path.display()),
+        },
+        None => Reference {
+            expected: implied_state(&lines, &activation).expected,
+            source: "the state the records imply, folded in one pass".into(),
+        },
+    };
 
     let options = StackOptions {
         dir: args.dir.clone(),
@@ -127,7 +133,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         )
         .await?;
     let elapsed = started.elapsed();
-    let ok = report(&stack, lines.len(), expected.as_ref(), elapsed).await?;
+    let ok = report(&stack, lines.len(), &expected, elapsed).await?;
 
     if args.keep {
         say(&format!(
@@ -175,10 +181,16 @@ fn data_set(args: &Args) -> anyhow::Result<(PathBuf, PathBuf, Option<PathBuf>)> 
     Ok((dir.join("exports.jsonl"), activation, expected))
 }
 
+/// The state PX must end in, and where it comes from.
+struct Reference {
+    expected: Expected,
+    source: String,
+}
+
 async fn report(
     stack: &Stack,
     records: usize,
-    expected: Option<&Expected>,
+    reference: &Reference,
     elapsed: Duration,
 ) -> anyhow::Result<bool> {
     let ingest = stack.metrics("ingest").await?;
@@ -237,27 +249,17 @@ async fn report(
         let count = px.members.get(audience).map_or(0, |m| m.len());
         line(format!("    {count:>6}  {name} ({audience})"));
     }
-    let ok = match expected {
-        Some(expected) => {
-            let differences = px.differences(expected);
-            if differences.is_empty() {
-                line("  PX final state equals the expected state: yes".into());
-                true
-            } else {
-                line("  PX final state equals the expected state: NO".into());
-                for difference in differences {
-                    line(format!("    - {difference}"));
-                }
-                false
-            }
-        }
-        None => {
-            line("  PX final state not checked (no --expected given)".into());
-            true
-        }
-    };
+    let differences = px.differences(&reference.expected);
+    let verdict = if differences.is_empty() { "yes" } else { "NO" };
+    line(format!(
+        "  PX final state equals the expected state: {verdict} (expected: {})",
+        reference.source
+    ));
+    for difference in &differences {
+        line(format!("    - {difference}"));
+    }
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(out.as_bytes())?;
     stdout.flush()?;
-    Ok(ok)
+    Ok(differences.is_empty())
 }
