@@ -278,6 +278,7 @@ impl Ingest {
                 .or_insert(0);
             *entry = (*entry).max(message.offset() + 1);
         }
+        tracing::debug!(offsets = ?next, "committing the batch");
         let mut offsets = TopicPartitionList::new();
         for ((topic, partition), offset) in next {
             if let Err(error) =
