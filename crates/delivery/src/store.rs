@@ -202,12 +202,10 @@ impl StateStore {
         }
         let mut tx = self.pool.begin().await?;
         for key in keys {
-            sqlx::query(
+            bind_key(
                 "INSERT OR IGNORE INTO in_doubt (destination, identify_id, audience) VALUES (?1, ?2, ?3)",
+                key,
             )
-            .bind(key.destination.as_str())
-            .bind(key.identify_id.as_str())
-            .bind(key.audience.as_str())
             .execute(&mut *tx)
             .await?;
         }
@@ -223,27 +221,23 @@ impl StateStore {
         }
         let mut tx = self.pool.begin().await?;
         for (key, state) in states {
-            sqlx::query(
+            bind_key(
                 "INSERT INTO applied (destination, identify_id, audience, status, time_us) \
                  VALUES (?1, ?2, ?3, ?4, ?5) \
                  ON CONFLICT (destination, identify_id, audience) DO UPDATE \
                  SET status = excluded.status, time_us = excluded.time_us \
                  WHERE excluded.time_us > applied.time_us \
                     OR (excluded.time_us = applied.time_us AND excluded.status = 2 AND applied.status = 1)",
+                key,
             )
-            .bind(key.destination.as_str())
-            .bind(key.identify_id.as_str())
-            .bind(key.audience.as_str())
             .bind(status_code(state.status))
             .bind(state.time.as_micros())
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
+            bind_key(
                 "DELETE FROM in_doubt WHERE destination = ?1 AND identify_id = ?2 AND audience = ?3",
+                key,
             )
-            .bind(key.destination.as_str())
-            .bind(key.identify_id.as_str())
-            .bind(key.audience.as_str())
             .execute(&mut *tx)
             .await?;
         }
@@ -301,6 +295,17 @@ impl StateStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// `sql` with a membership key bound to `?1`, `?2`, `?3`.
+fn bind_key<'q>(
+    sql: &'q str,
+    key: &'q MembershipKey,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    sqlx::query(sql)
+        .bind(key.destination.as_str())
+        .bind(key.identify_id.as_str())
+        .bind(key.audience.as_str())
 }
 
 fn key_from(row: &SqliteRow) -> anyhow::Result<MembershipKey> {
