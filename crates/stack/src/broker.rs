@@ -1,4 +1,10 @@
-//! The Kafka-protocol broker: a tansu process with in-memory storage, and the topics the pipeline uses.
+//! The Kafka-protocol broker: a tansu process storing its log in an SQLite file of the stack's own, and
+//! the topics the pipeline uses.
+//!
+//! Not tansu's `memory://` engine: its cached partition watermarks go stale across connections, so a
+//! consumer restarted after a crash can be told the log ends before offsets it already committed, and
+//! resume past records it never processed. The SQLite engine answers from one database and keeps every
+//! offset a restarted consumer asks for.
 
 use std::path::Path;
 use std::time::Duration;
@@ -19,11 +25,13 @@ pub struct Broker {
 }
 
 impl Broker {
-    pub async fn start(logs: &Path) -> anyhow::Result<Self> {
+    /// Starts a broker whose log lives in `data` (a fresh directory gives an empty broker).
+    pub async fn start(data: &Path, logs: &Path) -> anyhow::Result<Self> {
         let port = tools::free_port()?;
         let url = format!("tcp://127.0.0.1:{port}");
         let program = tools::tansu()?;
-        let mut service = Service::spawn(
+        // tansu reads an `sqlite://` path relative to its working directory, whatever its form.
+        let mut service = Service::spawn_in(
             "broker",
             &program,
             &[
@@ -33,9 +41,10 @@ impl Broker {
                 "--advertised-listener-url",
                 &url,
                 "--storage-engine",
-                "memory://tansu/",
+                "sqlite://broker.db",
             ],
             logs,
+            Some(data),
         )?;
         service.wait_port(port, Duration::from_secs(30)).await?;
         Ok(Self {

@@ -1,8 +1,8 @@
 //! Loading exports onto the broker, and measuring how far each consumer group has got.
 //!
 //! End offsets are found by reading, not by asking: a ListOffsets answer (`fetch_watermarks`) can trail
-//! the log's real end on some Kafka-protocol brokers (tansu 0.6 answers the end as of an earlier batch),
-//! which would make a pipeline look settled while records are still unread. The high watermark a Fetch
+//! the log's real end on some Kafka-protocol brokers (tansu 0.6's `memory://` engine answers the end as of
+//! an earlier batch), which would make a pipeline look settled while records are still unread. The high watermark a Fetch
 //! answer carries is the real one, so each partition is read from a lower bound up to its end-of-partition
 //! event, and only the records past what is needed are fetched.
 

@@ -16,6 +16,17 @@ pub struct Service {
 
 impl Service {
     pub fn spawn(name: &str, program: &Path, args: &[&str], logs: &Path) -> anyhow::Result<Self> {
+        Self::spawn_in(name, program, args, logs, None)
+    }
+
+    /// Like [`spawn`](Self::spawn), with `cwd` as the working directory when given.
+    pub fn spawn_in(
+        name: &str,
+        program: &Path,
+        args: &[&str],
+        logs: &Path,
+        cwd: Option<&Path>,
+    ) -> anyhow::Result<Self> {
         let log = logs.join(format!("{name}.log"));
         // Appended, so a restarted service keeps the log of its previous life.
         let out = std::fs::OpenOptions::new()
@@ -23,7 +34,13 @@ impl Service {
             .append(true)
             .open(&log)
             .with_context(|| format!("opening {}", log.display()))?;
-        let child = Command::new(program)
+        // Absolute, so a working directory of its own cannot make a relative program path miss.
+        let program = std::path::absolute(program)?;
+        let mut command = Command::new(&program);
+        if let Some(cwd) = cwd {
+            command.current_dir(cwd);
+        }
+        let child = command
             .args(args)
             .stdin(Stdio::null())
             .stdout(out.try_clone()?)

@@ -57,7 +57,7 @@ impl Stack {
         std::fs::create_dir_all(&data)?;
 
         progress("starting the Kafka-protocol broker (tansu)");
-        let broker = Broker::start(&logs).await?;
+        let broker = Broker::start(&data, &logs).await?;
         broker
             .create_topics(&[
                 (EXPORTS_TOPIC, options.partitions),
