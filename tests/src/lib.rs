@@ -88,3 +88,53 @@ pub fn shuffled(lines: &[String], seed: u64) -> Vec<String> {
     }
     out
 }
+
+/// How the changes topic differs from `expected`: the end state its changes imply (latest
+/// `lastQualificationTime` per membership, an exit winning a tie) compared member by member. Empty when
+/// ingest and mapping did their part, so a failing end-state check can say which side lost a change.
+pub fn changes_topic_differences(stack: &Stack, expected: &Expected) -> Vec<String> {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use prost::Message as _;
+    use pxstream_core::{MembershipChange, MembershipStatus};
+    use rdkafka::message::Message as _;
+
+    let records = match pxstream_stack::kafka_io::read_topic(
+        &stack.endpoints.bootstrap,
+        pxstream_stack::stack::CHANGES_TOPIC,
+    ) {
+        Ok(records) => records,
+        Err(error) => return vec![format!("cannot read the changes topic: {error:#}")],
+    };
+    let mut latest: BTreeMap<(String, String), (i64, u8)> = BTreeMap::new();
+    for record in &records {
+        let Some(change) = record
+            .payload()
+            .and_then(|p| pxstream_proto::v1::MembershipChange::decode(p).ok())
+            .and_then(|wire| MembershipChange::try_from(wire).ok())
+        else {
+            continue;
+        };
+        let rank = u8::from(change.state.status == MembershipStatus::Exited);
+        let version = (change.state.time.as_micros(), rank);
+        let key = (
+            change.state.audience.as_str().to_owned(),
+            change.identify_id.as_str().to_owned(),
+        );
+        let entry = latest.entry(key).or_insert(version);
+        *entry = (*entry).max(version);
+    }
+    let mut implied = pxstream_stack::check::PxState {
+        names: expected.segments.clone(),
+        ..Default::default()
+    };
+    for audience in expected.segments.keys() {
+        implied.members.insert(audience.clone(), BTreeSet::new());
+    }
+    for ((audience, user), (_, rank)) in latest {
+        if rank == 0 {
+            implied.members.entry(audience).or_default().insert(user);
+        }
+    }
+    implied.differences(expected)
+}
