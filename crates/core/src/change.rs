@@ -5,7 +5,7 @@ use std::fmt;
 use pxstream_proto::v1 as pb;
 
 use crate::ids::{AudienceId, DestinationName, EmptyId, IdentifyId};
-use crate::qualification_time::QualificationTime;
+use crate::qualification_time::{QualificationTime, TimeError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MembershipStatus {
@@ -69,6 +69,8 @@ pub enum InvalidChange {
     UnspecifiedStatus,
     #[error(transparent)]
     Empty(#[from] EmptyId),
+    #[error("last_qualification_time_us: {0}")]
+    Time(#[from] TimeError),
 }
 
 impl From<&AudienceState> for pb::AudienceChange {
@@ -98,7 +100,7 @@ impl TryFrom<pb::AudienceChange> for AudienceState {
             destination: DestinationName::new(c.destination)?,
             audience: AudienceId::new(c.audience_id)?,
             status,
-            time: QualificationTime::from_micros(c.last_qualification_time_us),
+            time: QualificationTime::try_from_micros(c.last_qualification_time_us)?,
             inline_name: Some(c.audience_name).filter(|n| !n.is_empty()),
         })
     }
@@ -236,5 +238,22 @@ mod tests {
         };
         let wire = pb::MembershipChange::from(&change);
         assert_eq!(MembershipChange::try_from(wire).unwrap(), change);
+    }
+
+    #[test]
+    fn a_change_whose_time_is_outside_the_iso_years_is_refused_on_decoding() {
+        let state = AudienceState {
+            destination: DestinationName::new("px").unwrap(),
+            audience: AudienceId::new("a").unwrap(),
+            status: Realized,
+            time: t(0),
+            inline_name: None,
+        };
+        let mut wire = pb::AudienceChange::from(&state);
+        wire.last_qualification_time_us = QualificationTime::MAX.as_micros() + 1;
+        assert_eq!(
+            AudienceState::try_from(wire),
+            Err(InvalidChange::Time(TimeError::OutsideIsoYears))
+        );
     }
 }

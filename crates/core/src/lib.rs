@@ -3,8 +3,9 @@
 //! Invariants kept here, so no stage has to re-check them:
 //! - An id newtype (`AudienceId`, `IdentifyId`, `Namespace`, `DestinationName`) is never empty, and a
 //!   `Namespace` is case-folded, so `ECID` and `ecid` are one namespace everywhere.
-//! - A `QualificationTime` is an instant in UTC with microsecond precision; every timestamp form AEP sends
-//!   parses to the same instant, so comparing two versions of a membership is comparing two integers.
+//! - A `QualificationTime` is an instant in UTC with microsecond precision, within years 0000-9999 so it
+//!   always prints as ISO-8601; every timestamp form AEP sends parses to the same instant, so comparing two
+//!   versions of a membership is comparing two integers.
 //! - A `Config` that exists has been validated: services never start on a half-valid file.
 //! - Every error a caller can see carries an `ErrorClass` (retry, dead-letter, fail fast): what to do, not
 //!   where it came from.

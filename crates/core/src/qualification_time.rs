@@ -3,6 +3,9 @@
 //! AEP sends it in several forms (`Z`, `+0000`, `+00:00`, milli- or microseconds, or a space-separated form
 //! with no zone, which is UTC). All of them become one integer of microseconds since the Unix epoch, so
 //! "newer" is plain integer comparison and equal instants in different spellings are equal.
+//!
+//! Only instants of years 0000-9999 in UTC exist: PX takes nothing else as ISO-8601, so a later year reached
+//! through a negative offset (`9999-12-31T23:59:59-01:00`) is refused here rather than by PX at delivery.
 
 use std::fmt;
 
@@ -21,11 +24,30 @@ pub enum TimeError {
     Malformed(&'static str),
     #[error("timestamp names a date or time that does not exist")]
     OutOfRange,
+    #[error("timestamp falls outside years 0000-9999 once converted to UTC")]
+    OutsideIsoYears,
 }
 
 impl QualificationTime {
+    /// 0000-01-01T00:00:00Z.
+    pub const MIN: Self = Self(-62_167_219_200_000_000);
+    /// 9999-12-31T23:59:59.999999Z.
+    pub const MAX: Self = Self(253_402_300_799_999_999);
+
+    /// A value read back from a store this service wrote, where only parsed instants were ever put.
+    /// Out-of-range values saturate at `MIN`/`MAX` instead of failing: order is kept, and the value still
+    /// prints as ISO-8601. Input from elsewhere goes through [`Self::try_from_micros`].
     pub fn from_micros(micros: i64) -> Self {
-        Self(micros)
+        Self(micros.clamp(Self::MIN.0, Self::MAX.0))
+    }
+
+    /// A value from outside (the changes topic, a request), refused when outside years 0000-9999.
+    pub fn try_from_micros(micros: i64) -> Result<Self, TimeError> {
+        if (Self::MIN.0..=Self::MAX.0).contains(&micros) {
+            Ok(Self(micros))
+        } else {
+            Err(TimeError::OutsideIsoYears)
+        }
     }
 
     pub fn as_micros(self) -> i64 {
@@ -67,14 +89,17 @@ impl QualificationTime {
         let offset =
             UtcOffset::from_whole_seconds(offset_seconds).map_err(|_| TimeError::OutOfRange)?;
         let instant = PrimitiveDateTime::new(date, time).assume_offset(offset);
-        let micros = instant.unix_timestamp_nanos() / 1_000;
-        Ok(Self(
-            i64::try_from(micros).map_err(|_| TimeError::OutOfRange)?,
-        ))
+        // Both bounds are far inside i64, so a value that does not fit is outside them too.
+        let micros = i64::try_from(instant.unix_timestamp_nanos() / 1_000)
+            .map_err(|_| TimeError::OutsideIsoYears)?;
+        Self::try_from_micros(micros)
     }
 
-    fn to_datetime(self) -> Option<OffsetDateTime> {
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000).ok()
+    fn to_datetime(self) -> OffsetDateTime {
+        // Every constructor keeps the value within years 0000-9999, inside what `time` represents, so the
+        // fallback is never taken; it exists so printing can never panic.
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 }
 
@@ -82,9 +107,7 @@ impl QualificationTime {
 /// form sent to PX.
 impl fmt::Display for QualificationTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Some(dt) = self.to_datetime() else {
-            return write!(f, "@{}us", self.0);
-        };
+        let dt = self.to_datetime();
         write!(
             f,
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
@@ -96,7 +119,7 @@ impl fmt::Display for QualificationTime {
             dt.second()
         )?;
         let micros = dt.microsecond();
-        if micros % 1_000 != 0 {
+        if !micros.is_multiple_of(1_000) {
             write!(f, ".{micros:06}")?;
         } else if micros != 0 {
             write!(f, ".{:03}", micros / 1_000)?;
@@ -249,6 +272,57 @@ mod tests {
     fn display_round_trips_through_parse() {
         let t = parse("2026-11-30T10:15:02.5+02:00");
         assert_eq!(parse(&t.to_string()), t);
+    }
+
+    #[test]
+    fn instants_beyond_year_9999_or_before_year_0000_in_utc_are_refused() {
+        for outside in ["9999-12-31T23:59:59-01:00", "0000-01-01T00:30:00+01:00"] {
+            assert_eq!(
+                QualificationTime::parse(outside),
+                Err(TimeError::OutsideIsoYears),
+                "{outside}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_first_and_last_instants_of_years_0000_to_9999_are_accepted_and_print_as_iso_8601() {
+        let first = parse("0000-01-01T01:00:00+01:00");
+        let last = parse("9999-12-31T22:59:59.999999-01:00");
+        assert_eq!(first, QualificationTime::MIN);
+        assert_eq!(last, QualificationTime::MAX);
+        assert_eq!(first.to_string(), "0000-01-01T00:00:00Z");
+        assert_eq!(last.to_string(), "9999-12-31T23:59:59.999999Z");
+        assert_eq!(parse(&last.to_string()), last);
+    }
+
+    #[test]
+    fn every_value_that_can_exist_prints_as_iso_8601_in_utc() {
+        assert_eq!(
+            QualificationTime::from_micros(i64::MAX).to_string(),
+            "9999-12-31T23:59:59.999999Z"
+        );
+        assert_eq!(
+            QualificationTime::from_micros(i64::MIN).to_string(),
+            "0000-01-01T00:00:00Z"
+        );
+        assert!(QualificationTime::from_micros(i64::MIN) < QualificationTime::from_micros(0));
+    }
+
+    #[test]
+    fn micros_from_outside_are_refused_beyond_the_iso_years() {
+        assert_eq!(
+            QualificationTime::try_from_micros(QualificationTime::MAX.as_micros() + 1),
+            Err(TimeError::OutsideIsoYears)
+        );
+        assert_eq!(
+            QualificationTime::try_from_micros(QualificationTime::MIN.as_micros() - 1),
+            Err(TimeError::OutsideIsoYears)
+        );
+        assert_eq!(
+            QualificationTime::try_from_micros(0).map(|t| t.to_string()),
+            Ok("1970-01-01T00:00:00Z".to_owned())
+        );
     }
 
     #[test]

@@ -128,6 +128,19 @@ fn bad_timestamps_and_missing_fields_are_typed_errors() {
 }
 
 #[test]
+fn a_timestamp_outside_years_0000_to_9999_in_utc_is_refused_naming_the_field() {
+    for outside in ["9999-12-31T23:59:59-01:00", "0000-01-01T00:30:00+01:00"] {
+        let json = RECORD.replace("2026-11-30T08:15:02.117Z", outside);
+        assert_eq!(
+            parse(&json).unwrap_err().to_string(),
+            "segmentMembership.ups.aud-1.lastQualificationTime: \
+             timestamp falls outside years 0000-9999 once converted to UTC",
+            "{outside}"
+        );
+    }
+}
+
+#[test]
 fn malformed_identity_maps_are_typed_errors() {
     let not_array = RECORD.replace(
         r#""CRMID": [{"id": "CRM-1", "authenticatedState": "authenticated"}]"#,
