@@ -7,6 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use pxstream_core::Namespace;
+
 use crate::store::{ComponentId, IdentityKey, Merge, StoreError, StoreTx};
 
 /// What learning a batch's links did.
@@ -16,6 +18,10 @@ pub struct LearnedLinks {
     pub components: Vec<Option<ComponentId>>,
     /// Components that gained identities or absorbed others: only their held changes can newly resolve.
     pub changed: Vec<ComponentId>,
+    /// Stored components that gained a possible PX user: `Some(namespace)` for a new identity of that
+    /// namespace, `None` for a merge (each side gains the other's ids). Fresh components are absent:
+    /// they have no earlier states to catch up on.
+    pub grown: Vec<(ComponentId, Option<Namespace>)>,
     /// Stored components folded into another.
     pub merges: usize,
     /// Held changes dropped by a merge because the target already held the same change.
@@ -104,6 +110,7 @@ pub async fn learn_links<T: StoreTx>(
     let mut merges = Vec::new();
     let mut rows = Vec::new();
     let mut changed = Vec::new();
+    let mut grown = BTreeSet::new();
     for (root, group) in &groups {
         let target = if group.stored.is_empty() {
             fresh.next().ok_or_else(|| {
@@ -118,6 +125,16 @@ pub async fn learn_links<T: StoreTx>(
         rows.extend(group.new.iter().map(|&node| (keys[node].clone(), target)));
         if !group.new.is_empty() || merges.len() > before {
             changed.push(target);
+        }
+        if merges.len() > before {
+            grown.insert((target, None));
+        } else if !group.stored.is_empty() {
+            grown.extend(
+                group
+                    .new
+                    .iter()
+                    .map(|&node| (target, Some(keys[node].namespace.clone()))),
+            );
         }
         target_of_root.insert(*root, target);
     }
@@ -142,6 +159,7 @@ pub async fn learn_links<T: StoreTx>(
     Ok(LearnedLinks {
         components,
         changed,
+        grown: grown.into_iter().collect(),
         merges: merges.len(),
         held_dropped,
     })

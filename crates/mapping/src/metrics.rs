@@ -15,6 +15,7 @@ pub const LEASED_NOW: &str = "pxstream_mapping_released_unacknowledged";
 pub const HELD: &str = "pxstream_mapping_held_total";
 pub const RELEASED: &str = "pxstream_mapping_released_total";
 pub const REOFFERED: &str = "pxstream_mapping_reoffered_total";
+pub const CAUGHT_UP: &str = "pxstream_mapping_caught_up_total";
 pub const ACKNOWLEDGED: &str = "pxstream_mapping_acknowledged_total";
 pub const FANOUT_PROFILES: &str = "pxstream_mapping_fanout_profiles_total";
 pub const MERGES: &str = "pxstream_mapping_component_merges_total";
@@ -47,6 +48,10 @@ pub fn describe() {
     describe_counter!(
         REOFFERED,
         "Released changes offered again after their lease ran out unacknowledged"
+    );
+    describe_counter!(
+        CAUGHT_UP,
+        "Earlier audience states offered again because their profile gained a PX user"
     );
     describe_counter!(ACKNOWLEDGED, "Released changes acknowledged and forgotten");
     describe_counter!(
@@ -91,6 +96,7 @@ pub fn record_resolution(resolution: &Resolution) {
     gauge!(LEASED_NOW).increment(first.len() as f64);
     counter!(REOFFERED).increment(again.len() as u64);
     counter!(MERGES).increment(resolution.merges as u64);
+    counter!(CAUGHT_UP).increment(resolution.caught_up);
     let gauge = gauge!(HELD_NOW);
     gauge.increment(resolution.newly_held as f64);
     gauge.decrement(resolution.held_dropped as f64);

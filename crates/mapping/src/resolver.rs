@@ -32,10 +32,14 @@ pub struct Resolution {
     pub profiles: Vec<ProfileOutcome>,
     /// Held changes offered under a lease, oldest first.
     pub released: Vec<ReleasedChange>,
-    /// Rows added to the held store (a change already held identically adds none).
+    /// Rows added to the held store (a change already held identically adds none), caught-up states
+    /// included.
     pub newly_held: u64,
     /// Held rows dropped because a merge made them duplicates of another held row.
     pub held_dropped: u64,
+    /// Earlier states of components that gained a PX user in this batch, added to the held store as due
+    /// releases so the new user catches up (counted in `newly_held` too).
+    pub caught_up: u64,
     /// Stored components folded into another by this batch.
     pub merges: usize,
 }
@@ -85,11 +89,16 @@ impl<S: Store> Resolver<S> {
         };
 
         let (outcomes, to_hold) = resolve_profiles(profiles, &links, &ids)?;
-        let newly_held = if to_hold.is_empty() {
+        let mut newly_held = if to_hold.is_empty() {
             0
         } else {
             tx.hold(&to_hold, now_ms).await?
         };
+        // Before this batch's own states are recorded: those already reach every current PX user.
+        let caught_up = tx.reoffer_states(&links.grown, now_ms).await?;
+        newly_held += caught_up;
+        tx.record_states(&component_states(profiles, &links))
+            .await?;
         if !links.changed.is_empty() {
             tx.mark_releasable(&links.changed).await?;
         }
@@ -105,6 +114,7 @@ impl<S: Store> Resolver<S> {
             released,
             newly_held,
             held_dropped: links.held_dropped,
+            caught_up,
             merges: links.merges,
         })
     }
@@ -116,6 +126,25 @@ impl<S: Store> Resolver<S> {
         }
         self.store.ack_released(release_ids).await
     }
+}
+
+/// Every change of the batch as a state of its profile's component.
+fn component_states(profiles: &[ProfileInput], links: &LearnedLinks) -> Vec<HeldChange> {
+    profiles
+        .iter()
+        .zip(&links.components)
+        .filter_map(|(profile, component)| component.map(|c| (c, profile)))
+        .flat_map(|(component, profile)| {
+            profile
+                .changes
+                .iter()
+                .map(move |(state, namespace)| HeldChange {
+                    component,
+                    source_namespace: namespace.clone(),
+                    state: state.clone(),
+                })
+        })
+        .collect()
 }
 
 type ResolvedProfiles = (Vec<ProfileOutcome>, Vec<HeldChange>);

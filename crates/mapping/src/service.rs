@@ -56,6 +56,7 @@ impl<S: Store> MappingService<S> {
             released = resolution.released.len(),
             held = resolution.newly_held,
             merges = resolution.merges,
+            caught_up = resolution.caught_up,
             "resolved a batch"
         );
         Ok(to_response(resolution))

@@ -8,6 +8,7 @@
 //! batch of hundreds of profiles costs a handful of round trips, not one per identity.
 
 pub mod sqlite;
+mod sqlite_states;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -126,7 +127,8 @@ pub trait StoreTx: Send {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Applies merges in order. Held changes move along; one that duplicates a change already held by
-    /// the target component is dropped. Returns how many held changes were dropped that way.
+    /// the target component is dropped. Component states fold into the target, the newest winning.
+    /// Returns how many held changes were dropped that way.
     fn merge_components(
         &mut self,
         merges: &[Merge],
@@ -142,6 +144,22 @@ pub trait StoreTx: Send {
     fn hold(
         &mut self,
         changes: &[HeldChange],
+        now_ms: i64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Remembers each change as its component's state of that audience, unless the stored one is newer.
+    fn record_states(
+        &mut self,
+        changes: &[HeldChange],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Offers again (as due releases) the stored states of components that gained a PX user: for each
+    /// `(component, Some(namespace))` the states whose source is that namespace, for `(component, None)`
+    /// all of them; leased changes of those components are offered again too. Returns how many rows
+    /// were added to the held store.
+    fn reoffer_states(
+        &mut self,
+        grown: &[(ComponentId, Option<Namespace>)],
         now_ms: i64,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 

@@ -16,7 +16,7 @@ use pxstream_core::{
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-use super::{ComponentId, IdentityKey, Merge, Store, StoreError, StoreTx};
+use super::{ComponentId, IdentityKey, Merge, Store, StoreError, StoreTx, sqlite_states};
 use crate::held::{HeldChange, ReleasedChange};
 
 /// The identity graph and held changes in one SQLite file.
@@ -100,6 +100,14 @@ impl Store for SqliteStore {
             sqlx::query(
                 "UPDATE held_changes SET source_namespace = ?2
                  WHERE destination = ?1 AND released_at_ms IS NULL AND source_namespace <> ?2",
+            )
+            .bind(destination.as_str())
+            .bind(namespace.as_str())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE component_states SET source_namespace = ?2
+                 WHERE destination = ?1 AND source_namespace <> ?2",
             )
             .bind(destination.as_str())
             .bind(namespace.as_str())
@@ -217,6 +225,7 @@ impl StoreTx for SqliteTx {
                 .execute(&mut *self.tx)
                 .await?
                 .rows_affected();
+            sqlite_states::merge(&mut *self.tx, *merge).await?;
         }
         Ok(dropped)
     }
@@ -282,6 +291,22 @@ impl StoreTx for SqliteTx {
         .execute(&mut *self.tx)
         .await?;
         Ok(result.rows_affected())
+    }
+
+    async fn record_states(&mut self, changes: &[HeldChange]) -> Result<(), StoreError> {
+        sqlite_states::record(&mut *self.tx, changes).await
+    }
+
+    async fn reoffer_states(
+        &mut self,
+        grown: &[(ComponentId, Option<Namespace>)],
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let grown: Vec<_> = grown
+            .iter()
+            .map(|(c, ns)| (*c, ns.as_ref().map(Namespace::as_str)))
+            .collect();
+        sqlite_states::reoffer(&mut *self.tx, &grown, now_ms).await
     }
 
     async fn mark_releasable(&mut self, components: &[ComponentId]) -> Result<u64, StoreError> {
@@ -385,7 +410,7 @@ impl StoreTx for SqliteTx {
     }
 }
 
-fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+pub(super) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     // Serialising strings, integers and tuples of them cannot fail.
     serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
 }
