@@ -112,6 +112,7 @@ fn read_memberships(
         if !namespace.eq_ignore_ascii_case(SEGMENTATION_NAMESPACE) {
             continue; // AAM and other namespaces are not this destination's business.
         }
+        // Safe to echo: the key is a case variant of `ups`.
         let Value::Object(audiences) = audiences else {
             return Err(field_error(
                 format!("segmentMembership.{namespace}"),
@@ -124,6 +125,7 @@ fn read_memberships(
                 parsed.not_activated_entries += 1;
                 continue;
             }
+            // Safe to echo: an activated audience id is one the configuration lists.
             let field = format!("segmentMembership.{namespace}.{audience}");
             let (status, time, name) = read_entry(&field, entry)?;
             for destination in destinations {
@@ -191,9 +193,8 @@ fn read_identity_map(
         ));
     };
     for (namespace, ids) in namespaces {
-        let field = format!("identityMap.{namespace}");
-        let ns =
-            Namespace::new(namespace).map_err(|e| field_error("identityMap", e.to_string()))?;
+        let field = identity_map_field(namespace);
+        let ns = Namespace::new(namespace).map_err(|e| field_error(&field, e.to_string()))?;
         let Value::Array(ids) = ids else {
             return Err(field_error(field, "must be an array of {id} objects"));
         };
@@ -212,6 +213,25 @@ fn read_identity_map(
     }
     Ok(())
 }
+
+/// How a reason names an identityMap namespace. A key is echoed only when it has the shape of a namespace
+/// code (`ECID`, `crmId`, `Email_LC_SHA256`): a malformed export can carry an email or a phone number as a
+/// key, and a reason must never repeat input values.
+fn identity_map_field(namespace: &str) -> String {
+    let looks_like_code = namespace.len() <= MAX_ECHOED_NAMESPACE_LEN
+        && namespace.starts_with(|c: char| c.is_ascii_alphabetic())
+        && namespace
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if looks_like_code {
+        format!("identityMap.{namespace}")
+    } else {
+        "identityMap.<redacted namespace>".to_owned()
+    }
+}
+
+/// Longer keys are more likely a value (a hashed id, a token) than a namespace code.
+const MAX_ECHOED_NAMESPACE_LEN: usize = 32;
 
 fn push_unique(identities: &mut Vec<(Namespace, String)>, namespace: Namespace, id: String) {
     if !identities.iter().any(|(n, i)| n == &namespace && i == &id) {

@@ -156,6 +156,55 @@ fn malformed_identity_maps_are_typed_errors() {
 }
 
 #[test]
+fn an_identity_map_key_that_is_not_a_namespace_code_is_never_echoed() {
+    for key in [
+        "leak.person@example.com",
+        "+15551234567",
+        "15551234567",
+        "a3f5c0de9b7e4f11a3f5c0de9b7e4f11a3f5",
+        "",
+    ] {
+        let json = format!(r#"{{"identityMap":{{"{key}":{{"id":"x"}}}}}}"#);
+        let message = parse(&json).unwrap_err().to_string();
+        assert!(
+            message.starts_with("identityMap.<redacted namespace>: "),
+            "{key}: {message}"
+        );
+        if !key.is_empty() {
+            assert!(!message.contains(key), "{message}");
+        }
+    }
+    let json = r#"{"identityMap":{"leak.person@example.com":[{"id":7}]}}"#;
+    assert_eq!(
+        parse(json).unwrap_err().to_string(),
+        "identityMap.<redacted namespace>[0].id: must be a string"
+    );
+}
+
+#[test]
+fn an_identity_map_key_shaped_like_a_namespace_code_is_named() {
+    let json = r#"{"identityMap":{"Email_LC_SHA256":{"id":"x"}}}"#;
+    assert_eq!(
+        parse(json).unwrap_err().to_string(),
+        "identityMap.Email_LC_SHA256: must be an array of {id} objects"
+    );
+}
+
+#[test]
+fn membership_reasons_name_only_keys_known_from_the_configuration() {
+    let json = r#"{"segmentMembership":{"ups":{"dana.kim@example.org":{"status":"pending"},
+                   "aud-1":{"status":"pending"}}},"identityMap":{"crmId":[{"id":"c"}]}}"#;
+    let message = parse(json).unwrap_err().to_string();
+    assert!(
+        message.starts_with("segmentMembership.ups.aud-1."),
+        "{message}"
+    );
+    let json = r#"{"segmentMembership":{"dana.kim@example.org":[1],"ups":"dana.kim@example.org"}}"#;
+    let message = parse(json).unwrap_err().to_string();
+    assert!(!message.contains("dana"), "{message}");
+}
+
+#[test]
 fn non_json_non_objects_and_empty_payloads_are_refused() {
     assert!(matches!(
         parse("{\"segmentMembership\":"),
