@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 
@@ -47,18 +48,45 @@ impl fmt::Display for Secret {
 
 impl<'de> Deserialize<'de> for Secret {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Literal(String),
-            FromEnv { env: String },
+        // A hand-written visitor rather than an untagged enum: its refusal names the two accepted forms
+        // instead of the enum's internal name, and never quotes what was found.
+        deserializer.deserialize_any(SecretVisitor)
+    }
+}
+
+struct SecretVisitor;
+
+impl<'de> Visitor<'de> for SecretVisitor {
+    type Value = Secret;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(r#"a string, or { env = "VAR" }"#)
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Secret, E> {
+        Ok(Secret(value.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, value: String) -> Result<Secret, E> {
+        Ok(Secret(value))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Secret, A::Error> {
+        let mut env: Option<String> = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key != "env" {
+                return Err(de::Error::unknown_field(&key, &["env"]));
+            }
+            if env.is_some() {
+                return Err(de::Error::duplicate_field("env"));
+            }
+            env = Some(map.next_value()?);
         }
-        match Raw::deserialize(deserializer)? {
-            Raw::Literal(value) => Ok(Secret(value)),
-            Raw::FromEnv { env } => std::env::var(&env).map(Secret).map_err(|_| {
-                serde::de::Error::custom(format!("environment variable {env} is not set"))
-            }),
-        }
+        let env = env.ok_or_else(|| de::Error::missing_field("env"))?;
+        // The variable's name is configuration, not the secret: safe to repeat.
+        std::env::var(&env)
+            .map(Secret)
+            .map_err(|_| de::Error::custom(format!("environment variable {env} is not set")))
     }
 }
 
@@ -90,5 +118,20 @@ mod tests {
         assert_eq!(secret.expose(), path);
         let missing: Result<Secret, _> = serde_json::from_str(&format!(r#"{{"env":"{name}"}}"#));
         assert!(missing.unwrap_err().to_string().contains(name));
+    }
+
+    #[test]
+    fn a_secret_of_the_wrong_type_names_both_accepted_forms() {
+        let message = serde_json::from_str::<Secret>("4242")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains(r#"a string, or { env = "VAR" }"#),
+            "{message}"
+        );
+        let message = serde_json::from_str::<Secret>(r#"{"var":"PATH"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("env"), "{message}");
     }
 }

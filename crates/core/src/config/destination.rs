@@ -1,6 +1,7 @@
 //! PX destinations: one PX subscription each, with its region and credentials.
 
-use serde::Deserialize;
+use serde::de;
+use serde::{Deserialize, Deserializer};
 use url::Url;
 
 use super::ConfigError;
@@ -53,7 +54,7 @@ pub struct DestinationConfig {
     #[serde(default)]
     pub region: Region,
     /// Overrides the region's API host (a proxy, or the simulator).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_url")]
     pub base_url: Option<Url>,
     #[serde(default, rename = "identityType", alias = "identity_type")]
     pub identity_type: IdentityType,
@@ -78,7 +79,7 @@ impl DestinationConfig {
 
 /// How pxstream authenticates to PX. Secret fields accept a literal or `{ env = "VAR" }`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(try_from = "RawAuth")]
 pub enum AuthConfig {
     /// `X-APTRINSIC-API-KEY` on every call; the key needs Write permission.
     ApiKey { api_key: Secret },
@@ -91,6 +92,79 @@ pub enum AuthConfig {
         client_id: String,
         client_secret: Secret,
     },
+}
+
+/// `AuthConfig` as written: one flat table whose `mode` says which keys belong. Read flat rather than as a
+/// serde-tagged enum so that an error inside it names its key (`auth.api_key`), not only `auth`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuth {
+    mode: AuthMode,
+    api_key: Option<Secret>,
+    #[serde(default, deserialize_with = "optional_url")]
+    token_url: Option<Url>,
+    username: Option<String>,
+    password: Option<Secret>,
+    client_id: Option<String>,
+    client_secret: Option<Secret>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum AuthMode {
+    ApiKey,
+    OauthPassword,
+}
+
+impl TryFrom<RawAuth> for AuthConfig {
+    type Error = String;
+
+    fn try_from(raw: RawAuth) -> Result<Self, String> {
+        fn needed<T>(value: Option<T>, key: &str, mode: &str) -> Result<T, String> {
+            value.ok_or_else(|| format!("mode {mode} needs {key}"))
+        }
+        fn unused<T>(value: &Option<T>, key: &str, mode: &str) -> Result<(), String> {
+            match value {
+                Some(_) => Err(format!("{key} is not used by mode {mode}")),
+                None => Ok(()),
+            }
+        }
+        match raw.mode {
+            AuthMode::ApiKey => {
+                let mode = "api_key";
+                unused(&raw.token_url, "token_url", mode)?;
+                unused(&raw.username, "username", mode)?;
+                unused(&raw.password, "password", mode)?;
+                unused(&raw.client_id, "client_id", mode)?;
+                unused(&raw.client_secret, "client_secret", mode)?;
+                Ok(AuthConfig::ApiKey {
+                    api_key: needed(raw.api_key, "api_key", mode)?,
+                })
+            }
+            AuthMode::OauthPassword => {
+                let mode = "oauth_password";
+                unused(&raw.api_key, "api_key", mode)?;
+                Ok(AuthConfig::OauthPassword {
+                    token_url: needed(raw.token_url, "token_url", mode)?,
+                    username: needed(raw.username, "username", mode)?,
+                    password: needed(raw.password, "password", mode)?,
+                    client_id: needed(raw.client_id, "client_id", mode)?,
+                    client_secret: needed(raw.client_secret, "client_secret", mode)?,
+                })
+            }
+        }
+    }
+}
+
+/// `url`'s own deserializer quotes the refused text, which may be a credential pasted into the wrong key;
+/// its parse error alone says what is wrong.
+fn optional_url<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Url>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    Url::parse(&text)
+        .map(Some)
+        .map_err(|e| de::Error::custom(format!("not a URL: {e}")))
 }
 
 impl AuthConfig {

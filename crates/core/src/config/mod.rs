@@ -5,9 +5,10 @@
 
 mod activation;
 mod destination;
+mod error;
 mod sections;
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use figment::Figment;
@@ -18,7 +19,10 @@ pub use activation::{
     ActivationConfig, ActivationFile, AudienceConfig, MappingRule, MappingSource,
 };
 pub use destination::{AuthConfig, DestinationConfig, IdentityType, Region};
+pub use error::ConfigError;
 pub use sections::{DeliveryConfig, IngestConfig, KafkaConfig, MappingConfig, TelemetryConfig};
+
+use error::describe_figment_error;
 
 use crate::ids::DestinationName;
 
@@ -38,30 +42,6 @@ pub struct Config {
     pub destinations: Vec<DestinationConfig>,
     #[serde(default)]
     pub activations: Vec<ActivationConfig>,
-}
-
-/// A configuration that cannot be used. The message names the field and never contains a secret value.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("configuration: {0}")]
-    Parse(String),
-    #[error("configuration: {field}: {problem}")]
-    Invalid { field: String, problem: String },
-}
-
-impl ConfigError {
-    pub(crate) fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Self {
-        ConfigError::Invalid {
-            field: field.into(),
-            problem: problem.into(),
-        }
-    }
-}
-
-impl crate::Classify for ConfigError {
-    fn class(&self) -> crate::ErrorClass {
-        crate::ErrorClass::FailFast
-    }
 }
 
 const CONFIG_SECTIONS: &[&str] = &["kafka", "ingest", "mapping", "delivery", "telemetry"];
@@ -107,25 +87,26 @@ impl Config {
 
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.kafka.validate()?;
-        self.delivery.validate()?;
         self.ingest.validate()?;
-        let mut names = BTreeSet::new();
+        self.delivery.validate()?;
+        // Messages point at the other field rather than repeat a value, which could be a misplaced secret.
+        let mut names = BTreeMap::new();
         for (i, destination) in self.destinations.iter().enumerate() {
             destination.validate(&format!("destinations[{i}]"))?;
-            if !names.insert(destination.name.clone()) {
+            if let Some(first) = names.insert(&destination.name, i) {
                 return Err(ConfigError::invalid(
                     format!("destinations[{i}].name"),
-                    format!("duplicate destination name {:?}", destination.name.as_str()),
+                    format!("same as destinations[{first}].name; names must be unique"),
                 ));
             }
         }
         for (i, activation) in self.activations.iter().enumerate() {
             let field = format!("activations[{i}]");
             activation.validate(&field)?;
-            if !names.contains(&activation.destination) {
+            if !names.contains_key(&activation.destination) {
                 return Err(ConfigError::invalid(
                     format!("{field}.destination"),
-                    format!("no destination named {:?}", activation.destination.as_str()),
+                    "must be the name of one of destinations",
                 ));
             }
         }
@@ -134,44 +115,6 @@ impl Config {
 
     pub fn destination(&self, name: &DestinationName) -> Option<&DestinationConfig> {
         self.destinations.iter().find(|d| &d.name == name)
-    }
-}
-
-/// Figment's errors already carry the key path; keep its wording but never its offending value, which may
-/// be a secret pasted into the wrong key.
-fn describe_figment_error(error: figment::Error) -> String {
-    error
-        .into_iter()
-        .map(|e| {
-            let path = e.path.join(".");
-            let kind = match &e.kind {
-                figment::error::Kind::InvalidType(actual, expected) => {
-                    format!("expected {expected}, found {}", actual_kind(actual))
-                }
-                figment::error::Kind::InvalidValue(_, expected) => {
-                    format!("invalid value, expected {expected}")
-                }
-                other => other.to_string(),
-            };
-            if path.is_empty() {
-                kind
-            } else {
-                format!("{path}: {kind}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-fn actual_kind(actual: &figment::error::Actual) -> &'static str {
-    use figment::error::Actual;
-    match actual {
-        Actual::Bool(_) => "a boolean",
-        Actual::Unsigned(_) | Actual::Signed(_) | Actual::Float(_) => "a number",
-        Actual::Char(_) | Actual::Str(_) => "a string",
-        Actual::Seq => "a list",
-        Actual::Map => "a table",
-        _ => "another type",
     }
 }
 

@@ -53,15 +53,113 @@ fn an_activation_for_an_unknown_destination_names_the_field() {
 }
 
 #[test]
-fn a_wrong_type_names_the_field_and_hides_the_value() {
-    let text = VALID.replace("region = \"eu\"", "region = \"mars\"");
-    let message = error_of(&text);
-    assert!(message.contains("region"), "{message}");
+fn an_unknown_value_names_the_field_and_the_accepted_values_but_not_the_value() {
+    let text = VALID.replace("region = \"eu\"", "region = \"SUPERSECRETKEY123\"");
+    assert_eq!(
+        error_of(&text),
+        "configuration: destinations[0].region: unknown value, expected one of us, eu, us2"
+    );
+}
+
+#[test]
+fn no_offending_value_is_ever_repeated() {
+    let secret = "SUPERSECRETKEY123";
+    for text in [
+        VALID.replace("mode = \"api_key\"", &format!("mode = \"{secret}\"")),
+        VALID.replace("\"k-123\"", secret),
+        VALID.replace("region = \"eu\"", &format!("base_url = \"{secret}\"")),
+        VALID.replace("\"127.0.0.1:9092\"", "31337"),
+        VALID.replace(
+            "[kafka]",
+            &format!("[ingest]\nadmin_listen = \"{secret}\"\n[kafka]"),
+        ),
+        VALID.replace("[kafka]", "[kafka]\n\"dana.kim@example.org\" = 1"),
+        VALID.replace("[kafka]", "[telemetry]\nlog_format = 31337\n[kafka]"),
+        VALID.replace(
+            "destination = \"px-prod\"",
+            &format!("destination = \"{secret}\""),
+        ),
+    ] {
+        let message = error_of(&text);
+        for value in [secret, "31337", "dana"] {
+            assert!(!message.contains(value), "{message}");
+        }
+    }
+}
+
+#[test]
+fn list_indexes_are_written_in_brackets_in_every_message() {
+    let text = VALID.replace("name = \"px-prod\"\n", "");
+    assert_eq!(
+        error_of(&text),
+        "configuration: destinations[0].name: is missing"
+    );
+    let text = VALID.replace("audiences = [", "audiences = 5\nunused = [");
+    assert_eq!(
+        error_of(&text),
+        "configuration: activations[0].audiences: expected a sequence, found a number"
+    );
+}
+
+#[test]
+fn a_secret_of_the_wrong_type_says_which_forms_are_accepted() {
     let text = VALID.replace("api_key = \"k-123\"", "api_key = 42");
-    let message = error_of(&text);
-    assert!(
-        message.contains("api_key") || message.contains("auth"),
-        "{message}"
+    assert_eq!(
+        error_of(&text),
+        r#"configuration: destinations[0].auth.api_key: expected a string, or { env = "VAR" }, found a number"#
+    );
+    let text = VALID.replace("api_key = \"k-123\"", "api_key = { var = \"PATH\" }");
+    assert_eq!(
+        error_of(&text),
+        "configuration: destinations[0].auth.api_key.var: unknown key, expected env"
+    );
+}
+
+#[test]
+fn a_secret_can_be_read_from_the_environment() {
+    let text = VALID.replace("\"k-123\"", "{ env = \"PATH\" }");
+    let config = Config::from_toml_str(&text).unwrap();
+    let AuthConfig::ApiKey { api_key } = &config.destinations[0].auth else {
+        panic!("api_key mode");
+    };
+    assert_eq!(api_key.expose(), std::env::var("PATH").unwrap());
+}
+
+#[test]
+fn an_auth_table_takes_the_keys_of_its_mode_and_no_other() {
+    let text = VALID.replace("mode = \"api_key\", ", "");
+    assert_eq!(
+        error_of(&text),
+        "configuration: destinations[0].auth.mode: is missing"
+    );
+    let text = VALID.replace(", api_key = \"k-123\"", "");
+    assert_eq!(
+        error_of(&text),
+        "configuration: destinations[0].auth: mode api_key needs api_key"
+    );
+    let text = VALID.replace("api_key = \"k-123\"", "api_key = \"k\", username = \"u\"");
+    assert_eq!(
+        error_of(&text),
+        "configuration: destinations[0].auth: username is not used by mode api_key"
+    );
+}
+
+#[test]
+fn a_toml_syntax_error_keeps_its_position_but_not_the_offending_line() {
+    let message = error_of(&VALID.replace("\"k-123\"", "SUPERSECRETKEY123"));
+    assert!(message.contains("line 10"), "{message}");
+    assert!(!message.contains("SUPERSECRET"), "{message}");
+}
+
+#[test]
+fn a_duplicate_destination_name_points_at_the_first_one() {
+    let text = VALID.replace(
+        "[[activations]]",
+        "[[destinations]]\nname = \"px-prod\"\nauth = { mode = \"api_key\", api_key = \"k\" }\n\n[[activations]]",
+    );
+    assert_eq!(
+        error_of(&text),
+        "configuration: destinations[1].name: same as destinations[0].name; names must be unique"
     );
 }
 
@@ -96,16 +194,6 @@ fn oauth_credentials_need_a_token_url() {
         "auth = { mode = \"oauth_password\", token_url = \"ftp://x\", username = \"u\", password = \"p\", client_id = \"c\", client_secret = \"s\" }",
     );
     assert!(error_of(&text).contains("destinations[0].auth.token_url"));
-}
-
-#[test]
-fn the_activation_export_format_is_accepted() {
-    let text = r#"{"destination":{"name":"PX production","description":"d","region":"us","identityType":"IDENTIFY_ID"},
-      "mapping":{"source":{"namespace":"crmId"},"target":"IDENTIFY_ID"},
-      "audiences":[{"id":"a-1","name":"A","description":"x"}]}"#;
-    let file = ActivationFile::from_json(text).unwrap();
-    assert_eq!(file.to_activation().destination.as_str(), "PX production");
-    assert_eq!(file.audiences[0].id.as_str(), "a-1");
 }
 
 #[test]
