@@ -8,7 +8,7 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::config::TelemetryConfig;
+use crate::config::{LogFormat, TelemetryConfig};
 
 /// Keeps the trace exporter alive; dropping it flushes pending spans.
 #[derive(Debug)]
@@ -58,7 +58,7 @@ pub fn init(service: &'static str, config: &TelemetryConfig) -> anyhow::Result<T
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false);
-    if config.log_format == "json" {
+    if config.log_format == LogFormat::Json {
         registry.with(fmt.json()).try_init()?;
     } else {
         registry.with(fmt).try_init()?;

@@ -20,7 +20,9 @@ pub use activation::{
 };
 pub use destination::{AuthConfig, DestinationConfig, IdentityType, Region};
 pub use error::ConfigError;
-pub use sections::{DeliveryConfig, IngestConfig, KafkaConfig, MappingConfig, TelemetryConfig};
+pub use sections::{
+    DeliveryConfig, IngestConfig, KafkaConfig, LogFormat, MappingConfig, TelemetryConfig,
+};
 
 use error::describe_figment_error;
 
@@ -88,6 +90,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.kafka.validate()?;
         self.ingest.validate()?;
+        self.mapping.validate()?;
         self.delivery.validate()?;
         // Messages point at the other field rather than repeat a value, which could be a misplaced secret.
         let mut names = BTreeMap::new();

@@ -129,7 +129,8 @@ pub struct MappingConfig {
     /// Where clients reach it.
     pub endpoint: String,
     pub admin_listen: SocketAddr,
-    /// The identity graph and held changes: `sqlite://path` (embedded, the default) or `postgres://...`.
+    /// The identity graph and held changes: `sqlite://path`, an embedded SQLite database (the only kind of
+    /// store supported so far).
     pub store: String,
     pub request_timeout_ms: u64,
     /// A released held change not acknowledged within this time is offered again.
@@ -149,12 +150,35 @@ impl Default for MappingConfig {
     }
 }
 
+impl MappingConfig {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        check_store("mapping.store", &self.store)
+    }
+}
+
+/// Only embedded SQLite is implemented; any other URL would fail only once the service started opening it.
+/// The URL is not repeated: a database URL can carry a password.
+fn check_store(field: &str, url: &str) -> Result<(), ConfigError> {
+    // sqlx reads `sqlite://path`, `sqlite:path` and `sqlite::memory:`.
+    if url
+        .strip_prefix("sqlite:")
+        .is_some_and(|rest| !rest.is_empty())
+    {
+        return Ok(());
+    }
+    Err(ConfigError::invalid(
+        field,
+        "must be an embedded SQLite store, sqlite://path; no other kind of store is supported yet",
+    ))
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DeliveryConfig {
     pub group_id: String,
     pub admin_listen: SocketAddr,
-    /// Last applied state per (destination, PX user, audience): `sqlite://path` or `postgres://...`.
+    /// Last applied state per (destination, PX user, audience): `sqlite://path`, an embedded SQLite
+    /// database (the only kind of store supported so far).
     pub store: String,
     /// PX's largest accepted batch is not public: identities per `update_membership` call.
     pub max_identities_per_call: usize,
@@ -185,6 +209,7 @@ impl Default for DeliveryConfig {
 
 impl DeliveryConfig {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        check_store("delivery.store", &self.store)?;
         if self.max_identities_per_call == 0 {
             return Err(ConfigError::invalid(
                 "delivery.max_identities_per_call",
@@ -204,8 +229,7 @@ impl DeliveryConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TelemetryConfig {
-    /// `json` for machines, `pretty` for people.
-    pub log_format: String,
+    pub log_format: LogFormat,
     /// `RUST_LOG`-style filter.
     pub log_filter: String,
     /// OTLP/gRPC endpoint for traces; none = no export. `OTEL_EXPORTER_OTLP_ENDPOINT` also enables it.
@@ -215,9 +239,18 @@ pub struct TelemetryConfig {
 impl Default for TelemetryConfig {
     fn default() -> Self {
         Self {
-            log_format: "pretty".into(),
+            log_format: LogFormat::Pretty,
             log_filter: "info".into(),
             otlp_endpoint: None,
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One JSON object per line, for machines.
+    Json,
+    /// For people.
+    Pretty,
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::Classify;
 
 const VALID: &str = r#"
 [kafka]
@@ -142,6 +143,50 @@ fn an_auth_table_takes_the_keys_of_its_mode_and_no_other() {
         error_of(&text),
         "configuration: destinations[0].auth: username is not used by mode api_key"
     );
+}
+
+#[test]
+fn a_log_format_other_than_json_or_pretty_is_refused_naming_the_field() {
+    let text = VALID.replace("[kafka]", "[telemetry]\nlog_format = \"xml\"\n[kafka]");
+    assert_eq!(
+        error_of(&text),
+        "configuration: telemetry.log_format: unknown value, expected one of json, pretty"
+    );
+    let text = VALID.replace("[kafka]", "[telemetry]\nlog_format = \"json\"\n[kafka]");
+    assert_eq!(
+        Config::from_toml_str(&text).unwrap().telemetry.log_format,
+        LogFormat::Json
+    );
+}
+
+#[test]
+fn a_store_other_than_embedded_sqlite_is_a_configuration_error_naming_the_field() {
+    for section in ["mapping", "delivery"] {
+        let text = VALID.replace(
+            "[kafka]",
+            &format!("[{section}]\nstore = \"postgres://px:SUPERSECRET@db/px\"\n[kafka]"),
+        );
+        let error = Config::from_toml_str(&text).unwrap_err();
+        assert_eq!(error.class(), crate::ErrorClass::FailFast);
+        let message = error.to_string();
+        assert!(
+            message.starts_with(&format!("configuration: {section}.store: "))
+                && message.contains("sqlite://path")
+                && !message.contains("SUPERSECRET"),
+            "{message}"
+        );
+    }
+    for store in [
+        "sqlite://relative.db",
+        "sqlite:///abs/path.db",
+        "sqlite::memory:",
+    ] {
+        let text = VALID.replace(
+            "[kafka]",
+            &format!("[mapping]\nstore = \"{store}\"\n[kafka]"),
+        );
+        assert!(Config::from_toml_str(&text).is_ok(), "{store}");
+    }
 }
 
 #[test]
