@@ -1,11 +1,14 @@
 //! Activations: which audiences go to which destination, and how a profile maps to a PX user.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
+use figment::Figment;
+use figment::providers::{Format, Json};
 use serde::Deserialize;
 
 use super::ConfigError;
 use super::destination::{IdentityType, Region};
+use super::error::{child, describe_figment_error};
 use crate::ids::{AudienceId, DestinationName, Namespace};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -59,36 +62,37 @@ impl MappingSource {
 }
 
 impl ActivationConfig {
+    /// `field` is this activation's path in its document; empty at the top of an activation file.
     pub(super) fn validate(&self, field: &str) -> Result<(), ConfigError> {
         if self.mapping.target != "IDENTIFY_ID" {
             return Err(ConfigError::invalid(
-                format!("{field}.mapping.target"),
+                child(field, "mapping.target"),
                 "only IDENTIFY_ID is supported",
             ));
         }
         self.mapping.source.namespace().map_err(|_| {
             ConfigError::invalid(
-                format!("{field}.mapping.source.attribute"),
+                child(field, "mapping.source.attribute"),
                 "must not be empty",
             )
         })?;
         if self.audiences.is_empty() {
             return Err(ConfigError::invalid(
-                format!("{field}.audiences"),
+                child(field, "audiences"),
                 "must list at least one audience",
             ));
         }
-        let mut seen = BTreeSet::new();
+        let mut seen = BTreeMap::new();
         for (i, audience) in self.audiences.iter().enumerate() {
-            if !seen.insert(&audience.id) {
+            if let Some(first) = seen.insert(&audience.id, i) {
                 return Err(ConfigError::invalid(
-                    format!("{field}.audiences[{i}].id"),
-                    format!("audience {} is listed twice", audience.id),
+                    child(field, &format!("audiences[{i}].id")),
+                    format!("same audience as audiences[{first}]; list each audience once"),
                 ));
             }
             if audience.name.trim().is_empty() {
                 return Err(ConfigError::invalid(
-                    format!("{field}.audiences[{i}].name"),
+                    child(field, &format!("audiences[{i}].name")),
                     "must not be empty",
                 ));
             }
@@ -98,8 +102,11 @@ impl ActivationConfig {
 }
 
 /// The activation export format (`activation.json`): one destination's metadata, its mapping rule and its
-/// audiences. Accepted beside the richer configuration file, which adds endpoints and credentials.
+/// audiences. Accepted beside the richer configuration file, which adds endpoints and credentials. Unknown
+/// keys are refused as in that file: a misspelt `identityType` silently falling back to its default would
+/// be worse than a refusal.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ActivationFile {
     pub destination: ActivationFileDestination,
     pub mapping: MappingRule,
@@ -107,6 +114,7 @@ pub struct ActivationFile {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ActivationFileDestination {
     pub name: DestinationName,
     #[serde(default)]
@@ -118,11 +126,19 @@ pub struct ActivationFileDestination {
 }
 
 impl ActivationFile {
+    /// Errors name the field path inside the file (`audiences[2].name: is missing`).
     pub fn from_json(text: &str) -> Result<Self, ConfigError> {
-        let file: ActivationFile = serde_json::from_str(text)
-            .map_err(|e| ConfigError::Parse(format!("activation file: {e}")))?;
-        let activation = file.to_activation();
-        activation.validate("activation")?;
+        // Through figment, like the configuration file: the same field paths and the same redaction of
+        // offending values, which serde_json would quote.
+        let file: ActivationFile = Figment::from(Json::string(text))
+            .extract()
+            .map_err(|e| ConfigError::ActivationFile(describe_figment_error(e)))?;
+        file.to_activation().validate("").map_err(|e| match e {
+            ConfigError::Invalid { field, problem } => {
+                ConfigError::ActivationFile(format!("{field}: {problem}"))
+            }
+            other => other,
+        })?;
         Ok(file)
     }
 
@@ -134,3 +150,7 @@ impl ActivationFile {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "activation_tests.rs"]
+mod tests;
