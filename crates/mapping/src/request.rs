@@ -52,9 +52,8 @@ fn parse_profile(profile: pb::Profile, rules: &MappingRules) -> Result<ProfileIn
         let namespace = Namespace::new(&identity.namespace)
             .map_err(|_| format!("identities[{i}]: namespace must not be empty"))?;
         if identity.id.is_empty() {
-            return Err(format!(
-                "identities[{i}]: id must not be empty (namespace {namespace})"
-            ));
+            // The namespace key is input too, and may be anything: the index alone names the field.
+            return Err(format!("identities[{i}]: id must not be empty"));
         }
         identities.insert(IdentityKey {
             namespace,

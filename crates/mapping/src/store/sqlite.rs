@@ -225,7 +225,7 @@ impl StoreTx for SqliteTx {
                 .execute(&mut *self.tx)
                 .await?
                 .rows_affected();
-            sqlite_states::merge(&mut *self.tx, *merge).await?;
+            sqlite_states::merge(&mut self.tx, *merge).await?;
         }
         Ok(dropped)
     }
@@ -294,7 +294,7 @@ impl StoreTx for SqliteTx {
     }
 
     async fn record_states(&mut self, changes: &[HeldChange]) -> Result<(), StoreError> {
-        sqlite_states::record(&mut *self.tx, changes).await
+        sqlite_states::record(&mut self.tx, changes).await
     }
 
     async fn reoffer_states(
@@ -306,7 +306,7 @@ impl StoreTx for SqliteTx {
             .iter()
             .map(|(c, ns)| (*c, ns.as_ref().map(Namespace::as_str)))
             .collect();
-        sqlite_states::reoffer(&mut *self.tx, &grown, now_ms).await
+        sqlite_states::reoffer(&mut self.tx, &grown, now_ms).await
     }
 
     async fn mark_releasable(&mut self, components: &[ComponentId]) -> Result<u64, StoreError> {
