@@ -55,8 +55,10 @@ pub fn init(service: &'static str, config: &TelemetryConfig) -> anyhow::Result<T
         .as_ref()
         .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer(service)));
     let registry = tracing_subscriber::registry().with(filter).with(otel_layer);
+    // Colour codes only for a person at a terminal: in a log file or collector they are noise.
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false);
     if config.log_format == LogFormat::Json {
         registry.with(fmt.json()).try_init()?;
