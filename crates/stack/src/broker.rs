@@ -18,6 +18,9 @@ use rdkafka::types::RDKafkaErrorCode;
 use crate::process::Service;
 use crate::tools;
 
+/// The broker's own log filter: its warnings and errors, nothing per request or per record.
+pub const BROKER_LOG_FILTER: &str = "warn";
+
 #[derive(Debug)]
 pub struct Broker {
     pub service: Service,
@@ -30,7 +33,9 @@ impl Broker {
         let port = tools::free_port()?;
         let url = format!("tcp://127.0.0.1:{port}");
         let program = tools::tansu()?;
-        // tansu reads an `sqlite://` path relative to its working directory, whatever its form.
+        // tansu reads an `sqlite://` path relative to its working directory, whatever its form. Its log
+        // filter is fixed rather than inherited: a `RUST_LOG=debug` meant for pxstream makes tansu log the
+        // records it handles, which grows to gigabytes and copies the profiles' personal data into its log.
         let mut service = Service::spawn_in(
             "broker",
             &program,
@@ -45,6 +50,7 @@ impl Broker {
             ],
             logs,
             Some(data),
+            &[("RUST_LOG", BROKER_LOG_FILTER)],
         )?;
         service.wait_port(port, Duration::from_secs(30)).await?;
         Ok(Self {

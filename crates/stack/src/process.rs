@@ -16,16 +16,18 @@ pub struct Service {
 
 impl Service {
     pub fn spawn(name: &str, program: &Path, args: &[&str], logs: &Path) -> anyhow::Result<Self> {
-        Self::spawn_in(name, program, args, logs, None)
+        Self::spawn_in(name, program, args, logs, None, &[])
     }
 
-    /// Like [`spawn`](Self::spawn), with `cwd` as the working directory when given.
+    /// Like [`spawn`](Self::spawn), with `cwd` as the working directory when given, and `env` replacing
+    /// those variables of the inherited environment.
     pub fn spawn_in(
         name: &str,
         program: &Path,
         args: &[&str],
         logs: &Path,
         cwd: Option<&Path>,
+        env: &[(&str, &str)],
     ) -> anyhow::Result<Self> {
         let log = logs.join(format!("{name}.log"));
         // Appended, so a restarted service keeps the log of its previous life.
@@ -39,6 +41,9 @@ impl Service {
         let mut command = Command::new(&program);
         if let Some(cwd) = cwd {
             command.current_dir(cwd);
+        }
+        for (key, value) in env {
+            command.env(key, value);
         }
         let child = command
             .args(args)
