@@ -47,7 +47,14 @@ impl Metrics {
                         .all(|(k, v)| labels.get(*k).is_some_and(|l| l == v))
             })
             .map(|(_, _, value)| value)
-            .sum()
+            // Folded from +0.0: `f64`'s `Sum` starts at -0.0, so nothing to add would print as "-0".
+            .fold(0.0, |total, value| total + value)
+    }
+
+    /// [`sum`](Self::sum) as a count: rounded, and never below zero.
+    pub fn count(&self, name: &str, filter: &[(&str, &str)]) -> u64 {
+        // `as` saturates: a negative or NaN sum counts as 0.
+        self.sum(name, filter).round() as u64
     }
 }
 
@@ -71,5 +78,14 @@ mod tests {
         assert_eq!(m.sum("x", &[]), 12.0);
         assert_eq!(m.sum("y", &[]), 7.0);
         assert_eq!(m.sum("z", &[]), 0.0);
+    }
+
+    #[test]
+    fn a_metric_without_samples_sums_to_positive_zero_and_counts_never_go_negative() {
+        let m = Metrics::parse("x{outcome=\"sent\"} 3\ng -2\n");
+        assert_eq!(format!("{}", m.sum("x", &[("outcome", "stale")])), "0");
+        assert_eq!(m.count("x", &[("outcome", "stale")]), 0);
+        assert_eq!(m.count("x", &[]), 3);
+        assert_eq!(m.count("g", &[]), 0);
     }
 }
