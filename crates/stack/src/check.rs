@@ -98,6 +98,30 @@ impl PxState {
         }
         out
     }
+
+    /// The members that differ from `expected`, one line each naming audience and member, at most `limit`
+    /// of them, and how many differ in all. Members are PX user ids, so this is for the report a user asks
+    /// for on their own data set, never for a log.
+    pub fn member_differences(&self, expected: &Expected, limit: usize) -> (Vec<String>, usize) {
+        let empty = BTreeSet::new();
+        let audiences: BTreeSet<&String> =
+            expected.members.keys().chain(self.members.keys()).collect();
+        let mut lines = Vec::new();
+        let mut total = 0;
+        for audience in audiences {
+            let want = expected.members.get(audience).unwrap_or(&empty);
+            let have = self.members.get(audience).unwrap_or(&empty);
+            let missing = want.difference(have).map(|m| (m, "expected, not in PX"));
+            let extra = have.difference(want).map(|m| (m, "in PX, not expected"));
+            for (member, how) in missing.chain(extra) {
+                total += 1;
+                if lines.len() < limit {
+                    lines.push(format!("{audience}: {member} ({how})"));
+                }
+            }
+        }
+        (lines, total)
+    }
 }
 
 #[cfg(test)]
@@ -124,5 +148,30 @@ mod tests {
         expected.segments.insert("b".into(), "B".into());
         let diff = px.differences(&expected);
         assert_eq!(diff.len(), 2, "{diff:?}");
+    }
+
+    #[test]
+    fn member_differences_name_audience_and_member_but_only_up_to_the_limit() {
+        let px = PxState::from_sim_state(&state(), "sub-demo").unwrap();
+        let expected = Expected {
+            members: [
+                ("a".to_owned(), ["u1".to_owned(), "u3".to_owned()].into()),
+                ("b".to_owned(), ["u4".to_owned()].into()),
+            ]
+            .into(),
+            segments: [("a".to_owned(), "A".to_owned())].into(),
+        };
+        let (lines, total) = px.member_differences(&expected, 10);
+        assert_eq!(total, 3);
+        assert_eq!(
+            lines,
+            [
+                "a: u3 (expected, not in PX)",
+                "a: u2 (in PX, not expected)",
+                "b: u4 (expected, not in PX)"
+            ]
+        );
+        let (lines, total) = px.member_differences(&expected, 1);
+        assert_eq!((lines.len(), total), (1, 3));
     }
 }
