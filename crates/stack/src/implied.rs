@@ -24,7 +24,7 @@ pub struct Implied {
     pub unreadable: usize,
 }
 
-pub fn implied_state(lines: &[String], activation: &ActivationFile) -> Implied {
+pub fn implied_state<L: AsRef<[u8]>>(lines: &[L], activation: &ActivationFile) -> Implied {
     let config = activation.to_activation();
     let source = config
         .mapping
@@ -37,7 +37,7 @@ pub fn implied_state(lines: &[String], activation: &ActivationFile) -> Implied {
     let mut profiles = Vec::new();
     let mut unreadable = 0;
     for line in lines {
-        let Ok(record) = parse_record(line.as_bytes(), &activations) else {
+        let Ok(record) = parse_record(line.as_ref(), &activations) else {
             unreadable += 1;
             continue;
         };

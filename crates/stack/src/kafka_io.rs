@@ -14,16 +14,26 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Message as _, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
+/// A record the broker would not take; every other one was produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// Its position in the slice given to [`produce_lines`].
+    pub index: usize,
+    pub reason: String,
+}
+
 /// Produces one record per line, keyed by line number (AEP's key is optional and opaque). `progress` is
-/// called with the count sent so far.
-pub async fn produce_lines(
+/// called with the count sent so far. A record too large for the broker is skipped and returned, so one
+/// oversized record does not stop the rest; any other failure ends the load.
+pub async fn produce_lines<L: AsRef<[u8]>>(
     bootstrap: &str,
     topic: &str,
-    lines: &[String],
+    lines: &[L],
     mut progress: impl FnMut(usize),
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Refused>> {
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("linger.ms", "20")
@@ -31,24 +41,41 @@ pub async fn produce_lines(
         .create()
         .context("creating the exports producer")?;
     let chunk = 2_000;
+    let mut refused = Vec::new();
     for (start, batch) in lines.chunks(chunk).enumerate().map(|(i, b)| (i * chunk, b)) {
         let keys: Vec<String> = (start..start + batch.len())
             .map(|i| format!("profile-export-{i}"))
             .collect();
         let sends = batch.iter().zip(&keys).map(|(line, key)| {
             producer.send(
-                FutureRecord::to(topic).key(key).payload(line),
+                FutureRecord::to(topic).key(key).payload(line.as_ref()),
                 Duration::from_secs(30),
             )
         });
         // join_all polls every send at once: librdkafka batches them instead of waiting out linger.ms
         // once per record.
-        for result in futures::future::join_all(sends).await {
-            result.map_err(|(error, _)| anyhow::anyhow!("producing to {topic}: {error}"))?;
+        for (offset, result) in futures::future::join_all(sends)
+            .await
+            .into_iter()
+            .enumerate()
+        {
+            match result {
+                Ok(_) => {}
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge), _)) => {
+                    refused.push(Refused {
+                        index: start + offset,
+                        reason: format!(
+                            "{} bytes, more than the broker's maximum message size",
+                            batch[offset].as_ref().len()
+                        ),
+                    })
+                }
+                Err((error, _)) => anyhow::bail!("producing to {topic}: {error}"),
+            }
         }
         progress(start + batch.len());
     }
-    Ok(())
+    Ok(refused)
 }
 
 /// Records on `topic` not yet committed by `group`: the sum over partitions of end offset minus committed

@@ -13,6 +13,7 @@
 pub mod broker;
 pub mod check;
 pub mod config_file;
+pub mod exports_file;
 pub mod implied;
 pub mod kafka_io;
 pub mod metrics_text;

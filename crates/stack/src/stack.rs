@@ -9,7 +9,7 @@ use pxstream_core::config::ActivationFile;
 use crate::broker::Broker;
 use crate::check::PxState;
 use crate::config_file::{self, DemoAuth, Endpoints};
-use crate::kafka_io;
+use crate::kafka_io::{self, Refused};
 use crate::metrics_text::Metrics;
 use crate::process::Service;
 use crate::tools;
@@ -159,11 +159,30 @@ impl Stack {
         }
     }
 
-    pub async fn produce_exports(
+    /// Loads records onto the exports topic, failing if the broker refuses any of them.
+    pub async fn produce_exports<L: AsRef<[u8]>>(
         &self,
-        lines: &[String],
+        lines: &[L],
         progress: impl FnMut(usize),
     ) -> anyhow::Result<()> {
+        let refused = self.load_exports(lines, progress).await?;
+        if let Some(first) = refused.first() {
+            anyhow::bail!(
+                "{} record(s) not produced; record {} (0-based): {}",
+                refused.len(),
+                first.index,
+                first.reason
+            );
+        }
+        Ok(())
+    }
+
+    /// Loads records onto the exports topic, skipping and returning those too large for the broker.
+    pub async fn load_exports<L: AsRef<[u8]>>(
+        &self,
+        lines: &[L],
+        progress: impl FnMut(usize),
+    ) -> anyhow::Result<Vec<Refused>> {
         kafka_io::produce_lines(&self.endpoints.bootstrap, EXPORTS_TOPIC, lines, progress).await
     }
 
