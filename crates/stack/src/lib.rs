@@ -20,5 +20,6 @@ pub mod metrics_text;
 pub mod process;
 pub mod stack;
 pub mod tools;
+pub mod workdir;
 
 pub use stack::{Stack, StackOptions};
