@@ -18,6 +18,7 @@ pub mod implied;
 pub mod kafka_io;
 pub mod metrics_text;
 pub mod process;
+pub mod shutdown;
 pub mod stack;
 pub mod tools;
 pub mod workdir;
