@@ -2,18 +2,22 @@
 //! services as separate processes, loads a data set of AEP exports, waits until everything is delivered,
 //! prints a report and checks PX's final state against the state the data implies.
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
 use pxstream_core::config::ActivationFile;
-use pxstream_stack::check::Expected;
 use pxstream_stack::config_file::DemoAuth;
+use pxstream_stack::exports_file::{ExportLine, split_lines};
 use pxstream_stack::implied::implied_state;
-use pxstream_stack::stack::read_lines;
-use pxstream_stack::{Stack, StackOptions};
+use pxstream_stack::shutdown::{Signals, StopSignal};
+use pxstream_stack::{Stack, StackOptions, workdir};
+
+use crate::report::{Reference, report};
+
+mod report;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,7 +35,7 @@ struct Args {
     /// `--exports` the state the records imply (folded in one pass, independent of the pipeline).
     #[arg(long)]
     expected: Option<PathBuf>,
-    /// Leave everything running afterwards, for inspection, until Ctrl-C.
+    /// Leave everything running afterwards, for inspection, until Ctrl-C (or SIGTERM, SIGHUP).
     #[arg(long)]
     keep: bool,
     /// Size of the bundled data set, in profiles.
@@ -43,7 +47,8 @@ struct Args {
     /// Authenticate to PX with the OAuth password grant instead of an API key.
     #[arg(long)]
     oauth: bool,
-    /// Working directory for logs, configuration and stores (wiped first).
+    /// Working directory for logs, configuration and stores. Wiped first, so it must be missing, empty or
+    /// the directory of a previous demo run (which holds a `.pxstream-demo` file); anything else is refused.
     #[arg(long, default_value = ".run/demo")]
     dir: PathBuf,
     /// Give up if the pipeline has not settled after this many seconds.
@@ -55,11 +60,28 @@ fn say(message: &str) {
     eprintln!("[demo] {message}");
 }
 
+/// How many records not loaded, or members that differ, are listed by name; the rest are only counted.
+const LISTED: usize = 10;
+
+/// How a run ended, short of an error.
+enum Outcome {
+    /// The pipeline settled: whether PX's state is the expected one.
+    Verdict(bool),
+    /// A signal stopped the run before it had a verdict.
+    Stopped(StopSignal),
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match run(Args::parse()).await {
-        Ok(true) => std::process::ExitCode::SUCCESS,
-        Ok(false) => std::process::ExitCode::from(1),
+    let args = Args::parse();
+    let outcome = match Signals::install() {
+        Ok(mut signals) => run(args, &mut signals).await,
+        Err(error) => Err(anyhow::Error::new(error).context("handling signals")),
+    };
+    match outcome {
+        Ok(Outcome::Verdict(true)) => std::process::ExitCode::SUCCESS,
+        Ok(Outcome::Verdict(false)) => std::process::ExitCode::from(1),
+        Ok(Outcome::Stopped(signal)) => std::process::ExitCode::from(signal.exit_code()),
         Err(error) => {
             eprintln!("[demo] failed: {error:#}");
             std::process::ExitCode::from(2)
@@ -67,36 +89,26 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(args: Args) -> anyhow::Result<bool> {
-    if args.dir.exists() {
-        std::fs::remove_dir_all(&args.dir)
-            .with_context(|| format!("clearing {}", args.dir.display()))?;
+/// Runs the demo. Every signal is acted on by stopping what was started: gracefully, or at once when a
+/// second signal comes while stopping.
+async fn run(args: Args, signals: &mut Signals) -> anyhow::Result<Outcome> {
+    let inputs = Inputs::load(&args)?;
+    workdir::prepare(&args.dir)?;
+    if let Some(data_set) = &inputs.generated {
+        let dir = args.dir.join("data-set");
+        data_set
+            .write_to(&dir)
+            .with_context(|| format!("writing the data set to {}", dir.display()))?;
     }
-    std::fs::create_dir_all(&args.dir)?;
-    let (exports, activation_path, expected_path) = data_set(&args)?;
-    let activation = ActivationFile::from_json(&std::fs::read_to_string(&activation_path)?)
-        .with_context(|| format!("reading {}", activation_path.display()))?;
-    let lines = read_lines(&exports)?;
     say(&format!(
         "{} export records from {}",
-        lines.len(),
-        exports.display()
+        inputs.lines.len(),
+        inputs.exports
     ));
-    let expected = match &expected_path {
-        Some(path) => Reference {
-            expected: serde_json::from_str(&std::fs::read_to_string(path)?)
-                .with_context(|| format!("reading {}", path.display()))?,
-            source: format!("{}", path.display()),
-        },
-        None => Reference {
-            expected: implied_state(&lines, &activation).expected,
-            source: "the state the records imply, folded in one pass".into(),
-        },
-    };
 
     let options = StackOptions {
         dir: args.dir.clone(),
-        activation,
+        activation: inputs.activation.clone(),
         auth: if args.oauth {
             DemoAuth::OauthPassword
         } else {
@@ -104,11 +116,51 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         },
         partitions: 3,
     };
-    let mut stack = Stack::start(options, say).await?;
+    let mut stack = tokio::select! {
+        started = Stack::start(options, say) => started?,
+        signal = signals.recv() => {
+            // Dropping the half-started stack kills whatever it had started.
+            say(&format!("{}: stopping", signal.name()));
+            return Ok(Outcome::Stopped(signal));
+        }
+    };
+    let outcome = tokio::select! {
+        verdict = drive(&mut stack, &args, &inputs) => verdict.map(Outcome::Verdict),
+        signal = signals.recv() => {
+            say(&format!("{}: stopping before the pipeline has settled", signal.name()));
+            Ok(Outcome::Stopped(signal))
+        }
+    };
+    match outcome {
+        Ok(Outcome::Verdict(_)) if args.keep => {
+            say(&format!(
+                "everything keeps running (Ctrl-C or kill stops it): PX simulator {}/__sim/state, config {}, logs {}",
+                stack.endpoints.px_base_url,
+                stack.config_path.display(),
+                stack.logs_dir().display()
+            ));
+            let signal = signals.recv().await;
+            say(&format!("{}: stopping", signal.name()));
+        }
+        Ok(Outcome::Stopped(_)) => {}
+        _ => say("stopping"),
+    }
+    tokio::select! {
+        () = stack.stop() => {}
+        // Dropping what is left of the stack kills it.
+        signal = signals.recv() => say(&format!("{} while stopping: killing what is still running", signal.name())),
+    }
+    outcome
+}
+
+/// Loads the records, waits until the pipeline has settled and prints the report: whether PX's state is
+/// the expected one.
+async fn drive(stack: &mut Stack, args: &Args, inputs: &Inputs) -> anyhow::Result<bool> {
+    let lines = &inputs.lines;
     let started = Instant::now();
     let mut last = 0;
-    stack
-        .produce_exports(&lines, |sent| {
+    let refused = stack
+        .load_exports(lines, |sent| {
             if sent == lines.len() || sent - last >= lines.len() / 5 {
                 say(&format!(
                     "loaded {sent}/{} records onto the exports topic",
@@ -118,6 +170,34 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             }
         })
         .await?;
+    for refusal in refused.iter().take(LISTED) {
+        say(&format!(
+            "line {} not loaded: {}",
+            lines[refusal.index].number, refusal.reason
+        ));
+    }
+    if refused.len() > LISTED {
+        say(&format!("{} more lines not loaded", refused.len() - LISTED));
+    }
+    let not_loaded: Vec<usize> = refused.iter().map(|r| lines[r.index].number).collect();
+
+    let implied;
+    let reference = match &inputs.expected {
+        Some(reference) => reference,
+        None => {
+            let refused: HashSet<usize> = refused.iter().map(|r| r.index).collect();
+            let loaded: Vec<&ExportLine> = (0..lines.len())
+                .filter(|i| !refused.contains(i))
+                .map(|i| &lines[i])
+                .collect();
+            implied = Reference {
+                expected: implied_state(&loaded, &inputs.activation).expected,
+                source: "the state the loaded records imply, folded in one pass".into(),
+            };
+            &implied
+        }
+    };
+
     let mut last_report = Instant::now() - Duration::from_secs(10);
     stack
         .wait_settled(
@@ -133,133 +213,87 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         )
         .await?;
     let elapsed = started.elapsed();
-    let ok = report(&stack, lines.len(), &expected, elapsed).await?;
-
-    if args.keep {
-        say(&format!(
-            "everything keeps running (Ctrl-C stops it): PX simulator {}/__sim/state, config {}, logs {}",
-            stack.endpoints.px_base_url,
-            stack.config_path.display(),
-            stack.logs_dir().display()
-        ));
-        tokio::signal::ctrl_c().await?;
-    }
-    say("stopping");
-    stack.stop().await;
-    Ok(ok)
+    report(stack, lines.len(), &not_loaded, reference, elapsed).await
 }
 
-/// The data set to run: the user's files, or the bundled one generated deterministically from a seed.
-fn data_set(args: &Args) -> anyhow::Result<(PathBuf, PathBuf, Option<PathBuf>)> {
-    if let Some(exports) = &args.exports {
+/// Everything a run reads from files, read and checked before the working directory is touched, so a
+/// mistyped path cannot cost the previous run's directory.
+struct Inputs {
+    lines: Vec<ExportLine>,
+    /// Where the records come from, for messages.
+    exports: String,
+    activation: ActivationFile,
+    /// `None`: the state the loaded records imply.
+    expected: Option<Reference>,
+    /// The bundled data set, to be written into the working directory for inspection.
+    generated: Option<pxstream_datagen::DataSet>,
+}
+
+impl Inputs {
+    fn load(args: &Args) -> anyhow::Result<Self> {
         let activation = args
             .activation
-            .clone()
-            .context("--exports needs --activation")?;
-        return Ok((exports.clone(), activation, args.expected.clone()));
+            .as_deref()
+            .map(read_activation)
+            .transpose()?;
+        let expected = args.expected.as_deref().map(read_expected).transpose()?;
+        if let Some(exports) = &args.exports {
+            let bytes = std::fs::read(exports)
+                .with_context(|| format!("--exports {}", exports.display()))?;
+            return Ok(Self {
+                lines: split_lines(&bytes),
+                exports: exports.display().to_string(),
+                activation: activation.context("--exports needs --activation")?,
+                expected,
+                generated: None,
+            });
+        }
+        let config = pxstream_datagen::GenConfig {
+            profiles: args.profiles,
+            seed: args.seed,
+            ..Default::default()
+        };
+        config.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        say(&format!(
+            "generating the bundled data set ({} profiles, seed {})",
+            args.profiles, args.seed
+        ));
+        let data_set = pxstream_datagen::generate(&config);
+        let dir = args.dir.join("data-set");
+        let activation = match activation {
+            Some(activation) => activation,
+            None => ActivationFile::from_json(&data_set.activation_json())
+                .context("the generated activation.json")?,
+        };
+        let expected = match expected {
+            Some(expected) => expected,
+            None => Reference {
+                expected: serde_json::from_str(&data_set.expected_json())
+                    .context("the generated expected.json")?,
+                source: dir.join("expected.json").display().to_string(),
+            },
+        };
+        Ok(Self {
+            lines: split_lines(data_set.exports_jsonl().as_bytes()),
+            exports: dir.join("exports.jsonl").display().to_string(),
+            activation,
+            expected: Some(expected),
+            generated: Some(data_set),
+        })
     }
-    let dir = args.dir.join("data-set");
-    let config = pxstream_datagen::GenConfig {
-        profiles: args.profiles,
-        seed: args.seed,
-        ..Default::default()
-    };
-    config.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
-    say(&format!(
-        "generating the bundled data set ({} profiles, seed {})",
-        args.profiles, args.seed
-    ));
-    pxstream_datagen::generate(&config).write_to(&dir)?;
-    let activation = args
-        .activation
-        .clone()
-        .unwrap_or_else(|| dir.join("activation.json"));
-    let expected = args
-        .expected
-        .clone()
-        .or_else(|| Some(dir.join("expected.json")));
-    Ok((dir.join("exports.jsonl"), activation, expected))
 }
 
-/// The state PX must end in, and where it comes from.
-struct Reference {
-    expected: Expected,
-    source: String,
+fn read_activation(path: &Path) -> anyhow::Result<ActivationFile> {
+    let context = || format!("--activation {}", path.display());
+    let text = std::fs::read_to_string(path).with_context(context)?;
+    ActivationFile::from_json(&text).with_context(context)
 }
 
-async fn report(
-    stack: &Stack,
-    records: usize,
-    reference: &Reference,
-    elapsed: Duration,
-) -> anyhow::Result<bool> {
-    let ingest = stack.metrics("ingest").await?;
-    let delivery = stack.metrics("delivery").await?;
-    let mapping = stack.metrics("mapping").await?;
-    let px = stack.px_state().await?;
-    let changes_total =
-        |outcome| delivery.sum("pxstream_delivery_changes_total", &[("outcome", outcome)]);
-    let mut out = String::new();
-    let mut line = |text: String| {
-        out.push_str(&text);
-        out.push('\n');
-    };
-    line("pxstream demo report".into());
-    line(format!("  records produced            {records}"));
-    line(format!(
-        "  records read                {}",
-        ingest.sum("pxstream_ingest_records_total", &[])
-    ));
-    line(format!(
-        "  custom-upload entries       {} (refused, never forwarded)",
-        ingest.sum("pxstream_ingest_custom_upload_entries_total", &[])
-    ));
-    line(format!(
-        "  dead-lettered records       {} (dead-letter topic holds {})",
-        ingest.sum(
-            "pxstream_ingest_records_total",
-            &[("outcome", "dead_lettered")]
-        ) + changes_total("dead_lettered"),
-        stack.dead_letter_count()?
-    ));
-    line(format!(
-        "  changes emitted by ingest   {}",
-        ingest.sum("pxstream_ingest_changes_emitted_total", &[])
-    ));
-    line(format!(
-        "  changes still held          {} (no PX user resolved yet)",
-        mapping.sum("pxstream_mapping_held_changes", &[])
-    ));
-    line(format!(
-        "  changes sent to PX          {} (stale or duplicate dropped: {}, no-op remembered: {})",
-        changes_total("sent"),
-        changes_total("stale"),
-        changes_total("remembered")
-    ));
-    line(format!(
-        "  PX calls                    {} (update_membership {}, metadata {}, token {})",
-        px.requests_total, px.membership_calls, px.metadata_calls, px.token_calls
-    ));
-    line(format!(
-        "  elapsed                     {:.1} s",
-        elapsed.as_secs_f64()
-    ));
-    line("  members per segment:".into());
-    for (audience, name) in &px.names {
-        let count = px.members.get(audience).map_or(0, |m| m.len());
-        line(format!("    {count:>6}  {name} ({audience})"));
-    }
-    let differences = px.differences(&reference.expected);
-    let verdict = if differences.is_empty() { "yes" } else { "NO" };
-    line(format!(
-        "  PX final state equals the expected state: {verdict} (expected: {})",
-        reference.source
-    ));
-    for difference in &differences {
-        line(format!("    - {difference}"));
-    }
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.as_bytes())?;
-    stdout.flush()?;
-    Ok(differences.is_empty())
+fn read_expected(path: &Path) -> anyhow::Result<Reference> {
+    let context = || format!("--expected {}", path.display());
+    let text = std::fs::read_to_string(path).with_context(context)?;
+    Ok(Reference {
+        expected: serde_json::from_str(&text).with_context(context)?,
+        source: path.display().to_string(),
+    })
 }
