@@ -50,7 +50,10 @@ impl Stack {
         options: StackOptions,
         mut progress: impl FnMut(&str),
     ) -> anyhow::Result<Self> {
-        let dir = options.dir;
+        // Absolute, so the configuration file it writes works from any directory (an operator restarting
+        // a service of a `--keep` run by hand).
+        let dir = std::path::absolute(&options.dir)
+            .with_context(|| format!("resolving {}", options.dir.display()))?;
         let logs = dir.join("logs");
         std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
         let data = dir.join("data");
