@@ -10,6 +10,15 @@ use super::sqlite::to_json;
 use super::{ComponentId, Merge, StoreError};
 use crate::held::HeldChange;
 
+/// The upsert tail of both writes: a stored state gives way only to a newer one.
+const KEEP_NEWEST: &str = "ON CONFLICT (component, destination, audience_id) DO UPDATE SET
+    source_namespace = excluded.source_namespace,
+    status = excluded.status,
+    qualification_time_us = excluded.qualification_time_us,
+    audience_name = excluded.audience_name
+    WHERE (excluded.qualification_time_us, excluded.status = 'exited')
+        > (component_states.qualification_time_us, component_states.status = 'exited')";
+
 /// Keeps, per (component, destination, audience), the newest of the stored state and `changes`.
 pub(super) async fn record(
     conn: &mut SqliteConnection,
@@ -33,20 +42,13 @@ pub(super) async fn record(
         })
         .collect();
     // SQLite applies an upsert row by row, so several changes of one key in a batch end at the newest.
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO component_states (component, destination, audience_id, source_namespace,
                                        status, qualification_time_us, audience_name)
          SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3,
                 j.value ->> 4, j.value ->> 5, j.value ->> 6
-         FROM json_each(?1) AS j WHERE true
-         ON CONFLICT (component, destination, audience_id) DO UPDATE SET
-             source_namespace = excluded.source_namespace,
-             status = excluded.status,
-             qualification_time_us = excluded.qualification_time_us,
-             audience_name = excluded.audience_name
-         WHERE (excluded.qualification_time_us, excluded.status = 'exited')
-             > (component_states.qualification_time_us, component_states.status = 'exited')",
-    )
+         FROM json_each(?1) AS j WHERE true {KEEP_NEWEST}"
+    ))
     .bind(to_json(&rows))
     .execute(conn)
     .await?;
@@ -55,20 +57,13 @@ pub(super) async fn record(
 
 /// Folds the states of `merge.from` into `merge.into`, the newest winning each key.
 pub(super) async fn merge(conn: &mut SqliteConnection, merge: Merge) -> Result<(), StoreError> {
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO component_states (component, destination, audience_id, source_namespace,
                                        status, qualification_time_us, audience_name)
          SELECT ?2, destination, audience_id, source_namespace, status, qualification_time_us,
                 audience_name
-         FROM component_states WHERE component = ?1
-         ON CONFLICT (component, destination, audience_id) DO UPDATE SET
-             source_namespace = excluded.source_namespace,
-             status = excluded.status,
-             qualification_time_us = excluded.qualification_time_us,
-             audience_name = excluded.audience_name
-         WHERE (excluded.qualification_time_us, excluded.status = 'exited')
-             > (component_states.qualification_time_us, component_states.status = 'exited')",
-    )
+         FROM component_states WHERE component = ?1 {KEEP_NEWEST}"
+    ))
     .bind(merge.from)
     .bind(merge.into)
     .execute(&mut *conn)
