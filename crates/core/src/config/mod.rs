@@ -92,6 +92,7 @@ impl Config {
         self.ingest.validate()?;
         self.mapping.validate()?;
         self.delivery.validate()?;
+        self.telemetry.validate()?;
         // Messages point at the other field rather than repeat a value, which could be a misplaced secret.
         let mut names = BTreeMap::new();
         for (i, destination) in self.destinations.iter().enumerate() {

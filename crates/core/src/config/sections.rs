@@ -72,16 +72,49 @@ impl KafkaConfig {
                 "must differ from kafka.exports_topic",
             ));
         }
-        for key in self.properties.keys() {
+        for (key, value) in &self.properties {
             if RESERVED_KAFKA_PROPERTIES.contains(&key.as_str()) {
                 return Err(ConfigError::invalid(
                     format!("kafka.properties.{key}"),
                     "is set by pxstream itself; use the dedicated setting",
                 ));
             }
+            check_kafka_property(key, value)?;
         }
         Ok(())
     }
+}
+
+/// Lets librdkafka judge one pass-through property now, without connecting anywhere, so a typo fails at
+/// start as a configuration error. librdkafka's own message repeats the value (a SASL password, say), so
+/// only its verdict is kept.
+fn check_kafka_property(key: &str, value: &str) -> Result<(), ConfigError> {
+    use rdkafka::error::KafkaError;
+    use rdkafka::types::RDKafkaConfRes;
+
+    let Err(error) = rdkafka::ClientConfig::new()
+        .set(key, value)
+        .create_native_config()
+    else {
+        return Ok(());
+    };
+    // A property name is echoed only when shaped like one: a misplaced value must not slip out as a key.
+    let named = key.len() <= 64
+        && key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_'));
+    let field = if named {
+        format!("kafka.properties.{key}")
+    } else {
+        "kafka.properties.<redacted key>".to_owned()
+    };
+    let problem = match error {
+        KafkaError::ClientConfig(RDKafkaConfRes::RD_KAFKA_CONF_UNKNOWN, ..) => {
+            "is not a librdkafka configuration property"
+        }
+        _ => "librdkafka refuses this value (not repeated here)",
+    };
+    Err(ConfigError::invalid(field, problem))
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -234,6 +267,22 @@ pub struct TelemetryConfig {
     pub log_filter: String,
     /// OTLP/gRPC endpoint for traces; none = no export. `OTEL_EXPORTER_OTLP_ENDPOINT` also enables it.
     pub otlp_endpoint: Option<String>,
+}
+
+impl TelemetryConfig {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        // Checked here, not left to the subscriber: it would ignore a bad directive and print it, value
+        // and all, on every start.
+        tracing_subscriber::EnvFilter::builder()
+            .parse(&self.log_filter)
+            .map(drop)
+            .map_err(|_| {
+                ConfigError::invalid(
+                    "telemetry.log_filter",
+                    "is not a RUST_LOG-style filter (e.g. \"info\" or \"info,pxstream_delivery=debug\")",
+                )
+            })
+    }
 }
 
 impl Default for TelemetryConfig {

@@ -258,3 +258,43 @@ fn the_example_configuration_in_deploy_is_valid() {
     let config = Config::from_toml_str(&text).unwrap();
     assert_eq!(config.activations[0].audiences.len(), 1);
 }
+
+#[test]
+fn an_unknown_librdkafka_property_is_refused_at_start_without_its_value() {
+    let text = VALID.replace(
+        "\"security.protocol\" = \"SASL_SSL\"",
+        "\"sasl.passwrod\" = \"hunter2-SECRET\"",
+    );
+    let error = error_of(&text);
+    assert!(error.contains("kafka.properties.sasl.passwrod"), "{error}");
+    assert!(
+        error.contains("not a librdkafka configuration property"),
+        "{error}"
+    );
+    assert!(!error.contains("hunter2"), "{error}");
+}
+
+#[test]
+fn a_librdkafka_property_with_a_refused_value_names_the_key_but_not_the_value() {
+    let text = VALID.replace(
+        "\"security.protocol\" = \"SASL_SSL\"",
+        "\"security.protocol\" = \"sk_live_TOPSECRET\"",
+    );
+    let error = error_of(&text);
+    assert!(
+        error.contains("kafka.properties.security.protocol"),
+        "{error}"
+    );
+    assert!(!error.contains("TOPSECRET"), "{error}");
+}
+
+#[test]
+fn a_log_filter_that_does_not_parse_is_refused_without_its_value() {
+    let text = VALID.replace(
+        "[kafka]",
+        "[telemetry]\nlog_filter = \"sk_live_TOPSECRET=[[[\"\n[kafka]",
+    );
+    let error = error_of(&text);
+    assert!(error.contains("telemetry.log_filter"), "{error}");
+    assert!(!error.contains("TOPSECRET"), "{error}");
+}
