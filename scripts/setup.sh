@@ -8,6 +8,12 @@ TANSU_VERSION="0.6.0"
 # libsql is the storage behind sqlite://, which the demo and the tests use (see crates/stack/src/broker.rs
 # for why not memory://).
 TANSU_FEATURES="libsql"
+# librdkafka is built with TLS (SASL_SSL, as Azure Event Hubs' Kafka endpoint needs) against the system's
+# OpenSSL: say so clearly rather than fail deep inside a build script.
+if ! pkg-config --exists openssl 2>/dev/null; then
+  echo "[setup] OpenSSL development files are missing: install them first (Debian/Ubuntu: apt-get install libssl-dev pkg-config)" >&2
+  exit 1
+fi
 if [ -n "${PXSTREAM_TANSU:-}" ] && [ -x "${PXSTREAM_TANSU}" ]; then
   echo "[setup] using tansu at ${PXSTREAM_TANSU}"
   exit 0

@@ -28,8 +28,9 @@ struct Args {
     /// AEP exports, one JSON record per line. Default: the bundled data set, generated deterministically.
     #[arg(long, requires = "activation")]
     exports: Option<PathBuf>,
-    /// The activation (`activation.json` format: destination, mapping rule, audiences).
-    #[arg(long)]
+    /// The activation (`activation.json` format: destination, mapping rule, audiences). Goes with
+    /// `--exports`: the bundled data set has its own, which its expected state depends on.
+    #[arg(long, requires = "exports")]
     activation: Option<PathBuf>,
     /// The state PX must end in (`expected.json` format). Without it: the bundled set's own file, or for
     /// `--exports` the state the records imply (folded in one pass, independent of the pipeline).
